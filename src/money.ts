@@ -1,0 +1,58 @@
+import Big from 'big.js';
+import currencyCodes from 'currency-codes';
+
+// Money never becomes a JS number: rounding is an error here, not a convenience.
+Big.strict = true;
+Big.DP = 20;
+Big.RM = Big.roundHalfEven;
+
+export { Big };
+
+const DECIMAL = /^(0|[1-9]\d*)(\.\d+)?$/;
+const MAX_INTEGER_DIGITS = 15;
+
+/** Codes that ISO 4217 lists but that are not money one can owe (funds, metals, testing). */
+const NOT_MONEY = new Set(['XXX', 'XTS', 'XAU', 'XAG', 'XPD', 'XPT', 'XDR', 'XSU', 'XUA']);
+
+/** Number of decimals of an ISO 4217 currency, or undefined when the code is not money. */
+export function minorUnits(currency: string): number | undefined {
+  if (!/^[A-Z]{3}$/.test(currency) || NOT_MONEY.has(currency)) return undefined;
+  const entry = currencyCodes.code(currency);
+  return entry ? entry.digits : undefined;
+}
+
+export type AmountProblem = 'bad_amount' | 'negative_amount' | 'too_many_decimals';
+
+/**
+ * Parses a non-negative decimal string in a currency's minor units. Returns the canonical
+ * string (the currency's number of decimals) or the reason it is not an amount.
+ */
+export function parseAmount(
+  text: string,
+  currency: string,
+): { ok: true; value: string } | { ok: false; reason: AmountProblem } {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('-')) {
+    return DECIMAL.test(trimmed.slice(1))
+      ? { ok: false, reason: 'negative_amount' }
+      : { ok: false, reason: 'bad_amount' };
+  }
+  const match = DECIMAL.exec(trimmed);
+  if (!match || match[1]!.length > MAX_INTEGER_DIGITS) return { ok: false, reason: 'bad_amount' };
+  const digits = minorUnits(currency) ?? 0;
+  const fraction = (match[2] ?? '.').slice(1).replace(/0+$/, '');
+  if (fraction.length > digits) return { ok: false, reason: 'too_many_decimals' };
+  return { ok: true, value: formatMoney(new Big(trimmed), currency) };
+}
+
+/** A Big as a decimal string with exactly the currency's number of decimals. */
+export function formatMoney(value: Big, currency: string): string {
+  return value.toFixed(minorUnits(currency) ?? 0);
+}
+
+/** Sum of decimal strings, as a Big. */
+export function sum(values: Iterable<string>): Big {
+  let total = new Big(0);
+  for (const value of values) total = total.plus(value);
+  return total;
+}
