@@ -116,7 +116,12 @@ const eventSchema = z
     const currency = text(raw.currency).toUpperCase();
     if (currency === '') return fail(ctx, 'missing_field', 'currency', 'currency is required');
     if (minorUnits(currency) === undefined) {
-      return fail(ctx, 'unknown_currency', 'currency', `'${currency}' is not an ISO 4217 money code`);
+      return fail(
+        ctx,
+        'unknown_currency',
+        'currency',
+        `'${currency}' is not an ISO 4217 money code`,
+      );
     }
     const amountText = text(raw.amount);
     if (amountText === '') return fail(ctx, 'missing_field', 'amount', 'amount is required');

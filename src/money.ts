@@ -52,7 +52,7 @@ export function formatMoney(value: Big, currency: string): string {
 
 /** Sum of decimal strings, as a Big. */
 export function sum(values: Iterable<string>): Big {
-  let total = new Big(0);
+  let total = new Big('0');
   for (const value of values) total = total.plus(value);
   return total;
 }

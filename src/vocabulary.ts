@@ -53,6 +53,8 @@ export const REASONS = [
   'unknown_order', // olist: a payment or item whose order is not in the orders file
   'unknown_customer', // olist: an order whose customer is not in the customers file
   'currency_mismatch', // event currency differs from its campaign's currency
+  'wrong_partition', // a producer wrote the event to another customer's partition stream
+  'processing_failed', // the entry alone made its batch fail for a reason that is not passing
 ] as const;
 export type Reason = (typeof REASONS)[number];
 

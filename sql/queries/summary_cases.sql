@@ -1,0 +1,3 @@
+-- Cases per state.
+-- (no parameters)
+SELECT state, count(*)::int AS n FROM cases GROUP BY state

@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, type Config } from './config.ts';
+import { readGeneric } from './connectors/generic.ts';
+import { readOlist } from './connectors/olist.ts';
+import { createPool } from './db.ts';
+import { ingest, type IngestReport } from './ingest.ts';
+import { createLogger, type Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
+import { checkReady, migrate } from './migrate.ts';
+import { readPolicyFile, savePolicies } from './policy.ts';
+import { listRejected } from './rejected.ts';
+import { summary } from './report.ts';
+import { DEFAULT_SAMPLE, generateSample } from './sample.ts';
+import { Worker } from './worker.ts';
+
+/** Errors that are the user's to fix: message only, exit code 2. */
+const USER_ERRORS = new Set([
+  'config_invalid',
+  'setup_invalid',
+  'policy_invalid',
+  'olist_input',
+  'ENOENT',
+]);
+
+function setup(): { config: Config; log: Logger } {
+  const config = loadConfig();
+  return { config, log: createLogger(config.logLevel) };
+}
+
+function wholeNumber(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('expected a whole number');
+  return Number(text);
+}
+
+async function withPool<T>(
+  config: Config,
+  work: (pool: ReturnType<typeof createPool>) => Promise<T>,
+) {
+  const pool = createPool(config.databaseUrl, 2);
+  try {
+    await checkReady(pool, config.partitions);
+    return await work(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+function printIngest(report: IngestReport): void {
+  console.log(`ingested ${report.source} (${report.format})`);
+  console.log(`  accepted:   ${report.accepted}`);
+  console.log(`  duplicates: ${report.duplicates} (same key and content within the input)`);
+  console.log(`  rejected:   ${report.rejected}`);
+  for (const [reason, { count, lines }] of Object.entries(report.byReason)) {
+    const more = count > lines.length ? ` and ${count - lines.length} more` : '';
+    console.log(`    ${reason}: ${count} (${lines.join(', ')}${more})`);
+  }
+}
+
+const program = new Command('overpay')
+  .description('Catches overpayments of repeat customers across channels and resolves them.')
+  .showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('create the database if missing and apply every migration (safe to repeat)')
+  .action(async () => {
+    const { config, log } = setup();
+    const applied = await migrate(config, log);
+    console.log(applied.length ? `applied ${applied.join(', ')}` : 'database is up to date');
+  });
+
+program
+  .command('ingest')
+  .description('append the events of a file (csv, ndjson) or an Olist dataset directory')
+  .argument('<path>', 'input file, or directory for --format olist')
+  .addOption(
+    new Option('--format <format>', 'input format')
+      .choices(['csv', 'ndjson', 'olist'])
+      .makeOptionMandatory(),
+  )
+  .option('--json', 'print the counts as one JSON object')
+  .option('--no-progress', 'no progress bar, even on a terminal')
+  .action(
+    async (
+      path: string,
+      options: { format: 'csv' | 'ndjson' | 'olist'; json?: boolean; progress: boolean },
+    ) => {
+      const { config } = setup();
+      const isDir = statSync(path).isDirectory();
+      if ((options.format === 'olist') !== isDir) {
+        throw new InvalidArgumentError(
+          `--format ${options.format} takes a ${isDir ? 'file' : 'directory'}`,
+        );
+      }
+      const output =
+        options.format === 'olist'
+          ? await readOlist(path)
+          : await readGeneric(path, options.format);
+      const progress = options.progress && process.stderr.isTTY === true;
+      const report = await ingest(config, output, {
+        source: path,
+        format: options.format,
+        progress,
+      });
+      if (options.json) console.log(JSON.stringify(report));
+      else printIngest(report);
+    },
+  );
+
+const campaigns = program.command('campaigns').description('campaign policies');
+campaigns
+  .command('load')
+  .description('load or replace campaign policies from a JSON file')
+  .argument('<file>', 'policy file: { "campaigns": [ ... ] }')
+  .action(async (file: string) => {
+    const { config } = setup();
+    const policies = readPolicyFile(file);
+    await withPool(config, (pool) => savePolicies(pool, policies));
+    console.log(
+      `loaded ${policies.length} campaign policies: ${policies.map((p) => p.campaignId).join(', ')}`,
+    );
+  });
+
+program
+  .command('worker')
+  .description('detect overpayments on every partition and run resolution jobs')
+  .option('--until-idle', 'exit once the streams are drained and the queued jobs are done')
+  .option('--threads <n>', 'detection threads', wholeNumber, 2)
+  .action(async (options: { untilIdle?: boolean; threads: number }) => {
+    const { config, log } = setup();
+    const metrics = new Metrics(true);
+    const server = config.metricsPort > 0 ? await metrics.serve(config.metricsPort) : null;
+    const abort = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        log.info({ signal }, 'stopping after the batch in hand');
+        abort.abort();
+      });
+    }
+    const worker = await Worker.start(config, log, metrics, {
+      untilIdle: options.untilIdle === true,
+      threads: options.threads,
+      signal: abort.signal,
+    });
+    try {
+      await worker.run();
+    } finally {
+      await worker.close();
+      server?.close();
+    }
+    log.info({}, 'worker stopped');
+  });
+
+const report = program.command('report').description('reports');
+report
+  .command('summary')
+  .description('what was taken in, detected and resolved')
+  .option('--json', 'print exactly one JSON object')
+  .action(async (options: { json?: boolean }) => {
+    const { config } = setup();
+    const result = await withPool(config, (pool) => summary(pool));
+    console.log(options.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+  });
+
+const rejected = program.command('rejected').description('input records refused at ingest');
+rejected
+  .command('list')
+  .option('--reason <code>', 'only this reason code')
+  .option('--limit <n>', 'at most this many', wholeNumber, 100)
+  .option('--json', 'one JSON object per line')
+  .action(async (options: { reason?: string; limit: number; json?: boolean }) => {
+    const { config } = setup();
+    const rows = await withPool(config, (pool) =>
+      listRejected(pool, options.reason ?? null, options.limit),
+    );
+    for (const row of rows) {
+      if (options.json) console.log(JSON.stringify(row));
+      else console.log(`${row.source}:${row.line}\t${row.reason}\t${row.field}\t${row.message}`);
+    }
+    if (!options.json) console.log(`${rows.length} record(s)`);
+  });
+
+const sample = program.command('sample').description('the bundled demo input');
+sample
+  .command('generate')
+  .description('write a seeded sample (events.csv, campaigns.json) into a directory')
+  .option('--seed <n>', 'random seed', wholeNumber, DEFAULT_SAMPLE.seed)
+  .option('--customers <n>', 'number of customers', wholeNumber, DEFAULT_SAMPLE.customers)
+  .option('--days <n>', 'days covered', wholeNumber, DEFAULT_SAMPLE.days)
+  .requiredOption('--out <dir>', 'output directory')
+  .action((options: { seed: number; customers: number; days: number; out: string }) => {
+    const { csv, campaigns: policies } = generateSample({ ...DEFAULT_SAMPLE, ...options });
+    mkdirSync(options.out, { recursive: true });
+    writeFileSync(join(options.out, 'events.csv'), csv);
+    writeFileSync(join(options.out, 'campaigns.json'), JSON.stringify(policies, null, 2) + '\n');
+    console.log(`wrote ${join(options.out, 'events.csv')} and campaigns.json`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`overpay: ${message}`);
+  process.exitCode = USER_ERRORS.has(code) || error instanceof InvalidArgumentError ? 2 : 1;
+}

@@ -1,0 +1,64 @@
+import { basename } from 'node:path';
+import { EVENT_FIELDS } from '../vocabulary.ts';
+import { csvRows, textLines, type ConnectorOutput } from './input.ts';
+
+/** Reads the generic event format from CSV (with a header row) or NDJSON. */
+export async function readGeneric(
+  path: string,
+  format: 'csv' | 'ndjson',
+): Promise<ConnectorOutput> {
+  return format === 'csv' ? readCsv(path) : readNdjson(path);
+}
+
+async function readCsv(path: string): Promise<ConnectorOutput> {
+  const source = basename(path);
+  const out: ConnectorOutput = { records: [], rejections: [] };
+  for await (const row of csvRows(path)) {
+    if (!row.ok) {
+      const message = `expected ${EVENT_FIELDS.length} columns (${EVENT_FIELDS.join(',')})`;
+      const rejection = { reason: 'malformed_record' as const, field: 'record', message };
+      out.rejections.push({ source, line: row.line, raw: row.raw, rejection });
+      continue;
+    }
+    out.records.push({ source, line: row.line, raw: row.raw, fields: row.values });
+  }
+  return out;
+}
+
+async function readNdjson(path: string): Promise<ConnectorOutput> {
+  const source = basename(path);
+  const out: ConnectorOutput = { records: [], rejections: [] };
+  for await (const { line, raw } of textLines(path)) {
+    const problem = (message: string) =>
+      out.rejections.push({
+        source,
+        line,
+        raw,
+        rejection: { reason: 'malformed_record', field: 'record', message },
+      });
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      problem('not valid JSON');
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problem('not a JSON object');
+      continue;
+    }
+    const fields = value as Record<string, unknown>;
+    // A JSON number cannot carry an exact decimal: money must arrive as a string.
+    if (typeof fields.amount === 'number') {
+      out.rejections.push({
+        source,
+        line,
+        raw,
+        rejection: { reason: 'bad_amount', field: 'amount', message: 'amount must be a string' },
+      });
+      continue;
+    }
+    out.records.push({ source, line, raw, fields });
+  }
+  return out;
+}

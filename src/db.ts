@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { SQL_DIR } from './paths.ts';
+
+// NUMERIC must reach code as a string, never a JS number (pg's default already, made explicit).
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (text) => text);
+// int8 counts are safe as numbers at our scale; ids (seq) stay well below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (text) => Number(text));
+
+export type Pool = pg.Pool;
+export type Client = pg.PoolClient;
+export type Queryable = pg.Pool | pg.PoolClient;
+
+export function createPool(databaseUrl: string, max = 6): pg.Pool {
+  return new pg.Pool({ connectionString: databaseUrl, max, application_name: 'overpay' });
+}
+
+const named = new Map<string, string>();
+
+/** Text of the named statement sql/queries/NAME.sql, read once. */
+export function sql(name: string): string {
+  let text = named.get(name);
+  if (text === undefined) {
+    text = readFileSync(join(SQL_DIR, 'queries', `${name}.sql`), 'utf8');
+    named.set(name, text);
+  }
+  return text;
+}
+
+/** Runs `work` inside one transaction on one connection; rolls back on any error. */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+) {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    // A connection whose rollback failed is in an unknown state: destroy it, do not pool it.
+    const broken = await client.query('ROLLBACK').then(
+      () => undefined,
+      (rollbackError: Error) => rollbackError,
+    );
+    client.release(broken);
+    throw error;
+  }
+}
