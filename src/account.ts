@@ -27,6 +27,8 @@ export interface AccountState {
   netPaid: string;
   settled: string;
   paymentCount: number;
+  /** Suspected-duplicate flags raised while the account had no limit. */
+  openFlags: number;
   waiting: WaitingCase | null;
 }
 
@@ -55,6 +57,7 @@ export function newAccount(
     netPaid: '0',
     settled: '0',
     paymentCount: 0,
+    openFlags: 0,
     waiting: null,
   };
 }

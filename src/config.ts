@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { z } from 'zod';
 
 /** The fully resolved settings of one process. Nothing else reads process.env. */
@@ -71,7 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const v = parsed.data;
   return {
-    databaseUrl: v.DATABASE_URL,
+    databaseUrl: withUser(v.DATABASE_URL),
     redisUrl: v.REDIS_URL,
     partitions: v.OVERPAY_PARTITIONS,
     redisPrefix: v.OVERPAY_REDIS_PREFIX,
@@ -80,4 +81,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchSize: v.OVERPAY_BATCH_SIZE,
     blockMs: v.OVERPAY_BLOCK_MS,
   };
+}
+
+/** Like libpq, a URL without a user name connects as the operating-system user. */
+function withUser(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (url.username !== '') return databaseUrl;
+  url.username = userInfo().username;
+  return url.toString();
 }

@@ -86,7 +86,7 @@ export function detect(task: DetectionTask): DetectionResult {
     if (!account) throw new Error(`detection: no state for account of event ${event.seq}`);
     const policy = task.policies[account.campaignId];
     if (!policy) throw new Error(`detection: no policy for campaign ${account.campaignId}`);
-    step(account, event, policy, cases, out);
+    handle(account, event, policy, cases, out);
   }
   out.accounts = [...accounts.values()];
   out.cases = [...cases.values()];
@@ -114,7 +114,7 @@ function isNewerObligation(account: AccountState, event: DetectionEvent): boolea
   return event.sourceKey >= (account.obligationKey ?? '');
 }
 
-function step(
+function handle(
   account: AccountState,
   event: DetectionEvent,
   policy: Policy,
@@ -126,6 +126,7 @@ function step(
   account.limit = account.obligation ?? policy.perCustomerCap;
   if (account.limit === null) {
     if (event.duplicateOf !== null) {
+      account.openFlags += 1;
       out.flags.push({
         ledgerSeq: event.seq,
         duplicateOf: event.duplicateOf,
@@ -136,30 +137,40 @@ function step(
     }
     return;
   }
-  if (!hadLimit) out.clearedFlagAccounts.push(accountKey(account));
-  evaluate(account, event, policy, cases, out);
+  // Flags raised while no limit was known name the cause of the case the limit reveals.
+  const flagged = !hadLimit && account.openFlags > 0;
+  if (flagged) {
+    out.clearedFlagAccounts.push(accountKey(account));
+    account.openFlags = 0;
+  }
+  const duplicate = flagged || event.duplicateOf !== null;
+  evaluate(account, { event, policy, duplicate, cases, out });
 }
 
-function evaluate(
-  account: AccountState,
-  event: DetectionEvent,
-  policy: Policy,
-  cases: Map<string, CaseWrite>,
-  out: DetectionResult,
-): void {
+/** What one evaluation needs besides the account it changes. */
+interface Step {
+  event: DetectionEvent;
+  policy: Policy;
+  /** The event, or a flag the new limit revealed, duplicates an earlier payment. */
+  duplicate: boolean;
+  cases: Map<string, CaseWrite>;
+  out: DetectionResult;
+}
+
+function evaluate(account: AccountState, step: Step): void {
   const uncovered = new Big(account.netPaid).minus(account.limit!).minus(account.settled);
   const evidence = {
-    event_seq: event.seq,
+    event_seq: step.event.seq,
     net_paid: account.netPaid,
     limit: account.limit,
     settled: account.settled,
     uncovered: formatMoney(uncovered, account.currency),
-    duplicate_of: event.duplicateOf,
+    duplicate_of: step.event.duplicateOf,
   };
-  const over = uncovered.gt(policy.tolerance);
-  if (account.waiting && over) return grow(account, event, policy, uncovered, evidence, cases, out);
-  if (account.waiting) return close(account, evidence, cases, out);
-  if (over) open(account, event, policy, uncovered, evidence, cases, out);
+  const over = uncovered.gt(step.policy.tolerance);
+  if (account.waiting && over) return grow(account, step, uncovered, evidence);
+  if (account.waiting) return close(account, step, evidence);
+  if (over) open(account, step, uncovered, evidence);
 }
 
 type Evidence = Record<string, unknown>;
@@ -174,18 +185,11 @@ function isAutoCredit(amount: Big, limit: string, policy: Policy): boolean {
   return amount.lte(new Big(limit).times(policy.autoCreditPercent).div('100'));
 }
 
-function open(
-  account: AccountState,
-  event: DetectionEvent,
-  policy: Policy,
-  uncovered: Big,
-  evidence: Evidence,
-  cases: Map<string, CaseWrite>,
-  out: DetectionResult,
-): void {
+function open(account: AccountState, step: Step, uncovered: Big, evidence: Evidence): void {
+  const { event, policy, cases, out } = step;
   const amount = formatMoney(uncovered, account.currency);
   const causes: Rule[] = ['limit_exceeded'];
-  if (event.duplicateOf !== null) causes.push('duplicate_payment');
+  if (step.duplicate) causes.push('duplicate_payment');
   const auto = isAutoCredit(uncovered, account.limit!, policy);
   const state: CaseState = auto ? 'auto_credit_pending' : waitingState(uncovered, policy);
   const write: CaseWrite = {
@@ -221,20 +225,13 @@ function open(
   );
 }
 
-function grow(
-  account: AccountState,
-  event: DetectionEvent,
-  policy: Policy,
-  uncovered: Big,
-  evidence: Evidence,
-  cases: Map<string, CaseWrite>,
-  out: DetectionResult,
-): void {
+function grow(account: AccountState, step: Step, uncovered: Big, evidence: Evidence): void {
+  const { policy, cases, out } = step;
   const waiting = account.waiting!;
   const amount = formatMoney(uncovered, account.currency);
   const state = waitingState(uncovered, policy);
   const causes = [...waiting.causes];
-  if (event.duplicateOf !== null && !causes.includes('duplicate_payment')) {
+  if (step.duplicate && !causes.includes('duplicate_payment')) {
     causes.push('duplicate_payment');
   }
   if (
@@ -258,12 +255,8 @@ function grow(
   );
 }
 
-function close(
-  account: AccountState,
-  evidence: Evidence,
-  cases: Map<string, CaseWrite>,
-  out: DetectionResult,
-): void {
+function close(account: AccountState, step: Step, evidence: Evidence): void {
+  const { cases, out } = step;
   const waiting = account.waiting!;
   // Closed with amount 0: the excess it stood for is gone, so it covers nothing.
   const closed = { ...waiting, amount: formatMoney(new Big('0'), account.currency) };

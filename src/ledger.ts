@@ -93,6 +93,7 @@ export async function writeDetection(client: Client, result: DetectionResult): P
     a.map((x) => x.settled),
     a.map((x) => x.paymentCount),
     a.map((x) => x.waiting?.caseId ?? null),
+    a.map((x) => x.openFlags),
   ]);
   const c = result.cases;
   if (c.length > 0) {

@@ -213,6 +213,7 @@ interface AccountRow {
   net_paid: string;
   settled: string;
   payment_count: number;
+  open_flags: number;
   case_id: string | null;
   state: 'review_pending' | 'on_hold';
   amount: string;
@@ -236,6 +237,7 @@ export async function loadAccounts(pool: Pool, partitions: number[]): Promise<Ac
     netPaid: row.net_paid,
     settled: row.settled,
     paymentCount: row.payment_count,
+    openFlags: row.open_flags,
     waiting: row.case_id
       ? {
           caseId: row.case_id,

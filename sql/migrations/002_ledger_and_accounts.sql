@@ -37,6 +37,9 @@ CREATE TABLE accounts (
   net_paid         numeric NOT NULL DEFAULT 0,
   settled          numeric NOT NULL DEFAULT 0,
   payment_count    int NOT NULL DEFAULT 0,
+  -- Suspected duplicates raised while the account had no limit; they name the cause of
+  -- the case that opens once a limit arrives.
+  open_flags       int NOT NULL DEFAULT 0,
   waiting_case_id  uuid,
   updated_at       timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (customer_id, campaign_id, ref)
