@@ -1,3 +1,4 @@
+import { Big, formatMoney } from './money.ts';
 import type { Rule } from './vocabulary.ts';
 
 /** A case still waiting for a person; its amount follows the account's uncovered excess. */
@@ -54,8 +55,8 @@ export function newAccount(
     obligationAt: null,
     obligationKey: null,
     limit: null,
-    netPaid: '0',
-    settled: '0',
+    netPaid: formatMoney(new Big('0'), currency),
+    settled: formatMoney(new Big('0'), currency),
     paymentCount: 0,
     openFlags: 0,
     waiting: null,

@@ -97,7 +97,8 @@ function applyEvent(account: AccountState, event: DetectionEvent): void {
   if (event.type === 'payment') {
     const outflow = event.kind !== 'payment';
     const paid = new Big(account.netPaid);
-    account.netPaid = (outflow ? paid.minus(event.amount) : paid.plus(event.amount)).toString();
+    const net = outflow ? paid.minus(event.amount) : paid.plus(event.amount);
+    account.netPaid = formatMoney(net, account.currency);
     account.paymentCount += 1;
   } else if (isNewerObligation(account, event)) {
     account.obligation = event.amount;
@@ -208,7 +209,7 @@ function open(account: AccountState, step: Step, uncovered: Big, evidence: Evide
   };
   cases.set(write.caseId, write);
   if (auto) {
-    account.settled = new Big(account.settled).plus(amount).toString();
+    account.settled = formatMoney(new Big(account.settled).plus(amount), account.currency);
     out.credits.push(write.caseId);
   } else {
     const waiting = state as WaitingCase['state'];

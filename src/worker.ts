@@ -28,6 +28,8 @@ const BACKOFF_START_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
 /** How often an idle --until-idle worker looks at the backlog and the job queue. */
 const IDLE_CHECK_MS = 200;
+/** How often a long-running worker looks for entries that a dead consumer left pending. */
+const ORPHAN_CHECK_MS = 5_000;
 
 /**
  * A detector process: owns partitions (all of them until leases exist), keeps their account
@@ -37,6 +39,7 @@ export class Worker {
   readonly consumer: string;
   readonly #owned: number[];
   #stopping = false;
+  #lastOrphanCheck = 0;
 
   private constructor(
     private readonly config: Config,
@@ -126,6 +129,7 @@ export class Worker {
         });
         if (entries.length === 0 && pending) pending = false;
         else if (entries.length > 0) await this.#handle(entries);
+        else if (await this.#claimOrphans()) pending = true;
         else if (this.options.untilIdle && (await this.#idle())) break;
         backoffMs = 0;
       } catch (error) {
@@ -182,6 +186,22 @@ export class Worker {
     await withTransaction(this.pool, (client) => insertDeadLetters(client, [{ entry, rejection }]));
     this.metrics.deadLetters.inc({ reason: rejection.reason });
     this.log.error({ partition: entry.partition, entry_id: entry.id }, 'entry dead-lettered');
+  }
+
+  /**
+   * Entries another consumer read and never acknowledged (it died, or lost its partitions)
+   * are taken over; fencing makes that safe even if it is still alive. Checked at most every
+   * ORPHAN_CHECK_MS while idle, and on every idle pass of an --until-idle run.
+   */
+  async #claimOrphans(): Promise<boolean> {
+    const now = Date.now();
+    if (!this.options.untilIdle && now - this.#lastOrphanCheck < ORPHAN_CHECK_MS) return false;
+    this.#lastOrphanCheck = now;
+    // TODO(partition-leases): with leases, claim only the partitions just taken, with a
+    // minimum idle time, instead of every pending entry of every partition.
+    const claimed = await this.streams.claimAll(this.consumer, this.#owned);
+    if (claimed > 0) this.log.info({ claimed }, 'pending entries of other consumers claimed');
+    return claimed > 0;
   }
 
   async #idle(): Promise<boolean> {
