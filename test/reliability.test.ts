@@ -60,21 +60,22 @@ async function withEnv(work: (env: TestEnv) => Promise<void>): Promise<void> {
 
 /** Starts a worker whose first batch dies at `when`, runs it until it dies, closes it. */
 async function crashOnce(env: TestEnv, when: 'beforeCommit' | 'afterCommit'): Promise<void> {
-  let worker: Worker | undefined;
+  const self: { worker?: Worker } = {};
   let crashed = false;
   const die = () => {
     if (crashed) return;
     crashed = true;
-    worker!.stop();
+    self.worker!.stop();
     // A connection reset is what a dying process looks like from the loop: transient.
     throw Object.assign(new Error('simulated crash'), { code: 'ECONNRESET' });
   };
-  worker = await Worker.start(env.config, env.log, new Metrics(), {
+  const worker = await Worker.start(env.config, env.log, new Metrics(), {
     untilIdle: true,
     threads: 1,
     consumer: 'doomed',
     hooks: { [when]: die },
   });
+  self.worker = worker;
   await worker.run();
   await worker.close();
   assert.ok(crashed, 'the crash hook ran');
