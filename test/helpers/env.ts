@@ -38,13 +38,15 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
 
 /** The template's name follows the migrations' content, so a schema change makes a new one. */
 function templateName(): string {
-  const hash = createHash('sha256');
+  // Bump TEMPLATE_FORM when the way a template is prepared changes.
+  const hash = createHash('sha256').update(TEMPLATE_FORM);
   for (const file of readdirSync(join(SQL_DIR, 'migrations')).sort()) {
     hash.update(file).update(readFileSync(join(SQL_DIR, 'migrations', file)));
   }
   return `overpay_tmpl_${hash.digest('hex').slice(0, 12)}`;
 }
 
+const TEMPLATE_FORM = 'no-partition-setting';
 let template: Promise<string> | undefined;
 
 async function ensureTemplate(): Promise<string> {
@@ -54,7 +56,12 @@ async function ensureTemplate(): Promise<string> {
   );
   if (!exists) {
     const building = `${name}_build_${randomBytes(3).toString('hex')}`;
-    await migrate({ ...base, databaseUrl: databaseUrl(building), partitions: 4 }, silentLog());
+    await migrate({ ...base, databaseUrl: databaseUrl(building) }, silentLog());
+    // Each test database records its own partition count on first start.
+    const client = new pg.Client({ connectionString: databaseUrl(building) });
+    await client.connect();
+    await client.query('DELETE FROM settings');
+    await client.end();
     await admin((c) => c.query(`ALTER DATABASE ${building} RENAME TO ${name}`)).catch(
       async (error: { code?: string }) => {
         // Another run renamed its copy first: use that one and drop ours.
@@ -78,7 +85,7 @@ export interface TestEnv {
   cleanup(): Promise<void>;
 }
 
-/** A fresh database and key prefix with 4 partitions (set up as by `overpay migrate`). */
+/** A fresh database (as `overpay migrate` leaves it) and key prefix; 4 partitions by default. */
 export async function testEnv(overrides: Partial<Config> = {}): Promise<TestEnv> {
   template ??= ensureTemplate();
   const name = `overpay_t_${randomBytes(5).toString('hex')}`;
@@ -145,7 +152,11 @@ export function records(events: EventInput[], source = 'test.csv'): ConnectorOut
 }
 
 export function ingestEvents(env: TestEnv, events: EventInput[]): Promise<IngestReport> {
-  return ingest(env.config, records(events), { source: 'test.csv', format: 'csv', progress: false });
+  return ingest(env.config, records(events), {
+    source: 'test.csv',
+    format: 'csv',
+    progress: false,
+  });
 }
 
 /** Runs a worker until streams and jobs are drained, then closes it. */
