@@ -87,7 +87,7 @@ export async function processBatch(
   for (const account of outcome.result?.accounts ?? [])
     ctx.accounts.set(accountKey(account), account);
   await ctx.hooks?.afterCommit?.();
-  return record(ctx, entries, outcome.recorded.length, repeated, dead, outcome.result);
+  return record(ctx, entries, outcome.recorded, repeated, dead, outcome.result);
 }
 
 function sortEntries(entries: StreamEntry[], partitions: number) {
@@ -195,7 +195,7 @@ async function detectNew(
 function record(
   ctx: BatchContext,
   entries: StreamEntry[],
-  recorded: number,
+  recorded: Recorded[],
   repeated: number,
   dead: DeadLetter[],
   result: Awaited<ReturnType<typeof detectNew>>,
@@ -204,9 +204,9 @@ function record(
   for (const opened of result?.casesOpened ?? []) {
     ctx.metrics.casesOpened.inc({ rule: opened.rule, state: opened.state });
   }
-  const alreadyRecorded = entries.length - dead.length - recorded;
+  const alreadyRecorded = entries.length - dead.length - recorded.length;
   ctx.metrics.eventsDuplicate.inc(alreadyRecorded);
-  ctx.metrics.eventsProcessed.inc({ type: 'all' }, recorded);
+  for (const { event } of recorded) ctx.metrics.eventsProcessed.inc({ type: event.type });
   const now = Date.now();
   for (const entry of entries) {
     const appendedMs = Number(entry.id.split('-')[0]);
@@ -215,7 +215,7 @@ function record(
   if (repeated > 0) ctx.log.debug({ repeated }, 'batch held repeated keys');
   return {
     entries: entries.length,
-    recorded,
+    recorded: recorded.length,
     alreadyRecorded,
     deadLettered: dead.length,
     casesOpened: result?.casesOpened.length ?? 0,

@@ -5,16 +5,6 @@ import { METRICS } from './vocabulary.ts';
 /** The metrics of one process, registered on a registry of its own (tests run several). */
 export class Metrics {
   readonly registry = new Registry();
-  readonly eventsIngested = this.#counter(
-    METRICS.eventsIngested,
-    'Events appended to the streams',
-    ['format'],
-  );
-  readonly recordsRejected = this.#counter(
-    METRICS.recordsRejected,
-    'Input records refused at an entrance',
-    ['reason'],
-  );
   readonly eventsProcessed = this.#counter(
     METRICS.eventsProcessed,
     'New ledger rows by event type',

@@ -97,8 +97,6 @@ export const SYSTEM_ACTOR = 'system:detector';
 export const CREDIT_ACTOR = 'system:auto-credit';
 
 export const METRICS = {
-  eventsIngested: 'overpay_events_ingested_total',
-  recordsRejected: 'overpay_records_rejected_total',
   eventsProcessed: 'overpay_events_processed_total',
   eventsDuplicate: 'overpay_events_duplicate_total',
   deadLetters: 'overpay_dead_letters_total',

@@ -58,6 +58,8 @@ CREATE TABLE adjustments (
 
 CREATE TRIGGER adjustments_append_only BEFORE UPDATE OR DELETE ON adjustments
   FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER adjustments_no_truncate BEFORE TRUNCATE ON adjustments
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
 -- Input records refused at an entrance, each kept once however often it is re-sent.
 CREATE TABLE rejected_records (
