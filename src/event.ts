@@ -37,8 +37,9 @@ export interface Rejection {
 export type Validated = { ok: true; event: OverpayEvent } | { ok: false; rejection: Rejection };
 
 const MAX_ID_LENGTH = 200;
-const ISO_WITH_OFFSET = /(Z|[+-]\d{2}(:?\d{2})?)$/i;
-const ISO_SHAPE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?/;
+/** Date, optional time, optional offset; a date alone or a time without offset is refused. */
+const ISO_8601 =
+  /^\d{4}-\d{2}-\d{2}(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /** Raw fields as they come from a file, a stream entry or an HTTP body. */
 export type RawRecord = Partial<Record<string, unknown>>;
@@ -57,6 +58,9 @@ function fail(
 
 const identifier = (field: string, required: boolean) =>
   z.unknown().transform((value, ctx) => {
+    if (value !== undefined && value !== null && !['string', 'number'].includes(typeof value)) {
+      return fail(ctx, 'malformed_record', null, `${field} must be a string`);
+    }
     const text = value === undefined || value === null ? '' : String(value).trim();
     if (required && text === '') return fail(ctx, 'missing_field', null, `${field} is required`);
     if (text.length > MAX_ID_LENGTH) {
@@ -67,10 +71,14 @@ const identifier = (field: string, required: boolean) =>
 
 function parseTimestamp(text: string, ctx: z.RefinementCtx): string {
   if (text === '') return fail(ctx, 'missing_field', 'occurred_at', 'occurred_at is required');
-  if (!ISO_SHAPE.test(text)) {
+  const shape = ISO_8601.exec(text);
+  if (!shape) {
     return fail(ctx, 'bad_timestamp', 'occurred_at', `occurred_at '${text}' is not ISO 8601`);
   }
-  if (!ISO_WITH_OFFSET.test(text)) {
+  if (shape[1] === undefined && shape[2] !== undefined) {
+    return fail(ctx, 'bad_timestamp', 'occurred_at', `occurred_at '${text}' has no time of day`);
+  }
+  if (shape[1] === undefined || shape[2] === undefined) {
     return fail(
       ctx,
       'timestamp_without_offset',

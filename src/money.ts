@@ -45,9 +45,14 @@ export function parseAmount(
   return { ok: true, value: formatMoney(new Big(trimmed), currency) };
 }
 
-/** A Big as a decimal string with exactly the currency's number of decimals. */
+/**
+ * A Big as a decimal string with exactly the currency's number of decimals. A value finer
+ * than the currency allows is a bug upstream, so it throws instead of rounding.
+ */
 export function formatMoney(value: Big, currency: string): string {
-  return value.toFixed(minorUnits(currency) ?? 0);
+  const text = value.toFixed(minorUnits(currency) ?? 0);
+  if (!value.eq(text)) throw new RangeError(`${value.toString()} is finer than ${currency} allows`);
+  return text;
 }
 
 /** Sum of decimal strings, as a Big. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { sql, withTransaction, type Pool, type Queryable } from './db.ts';
-import { Big, minorUnits } from './money.ts';
+import { Big, minorUnits, parseAmount } from './money.ts';
 
 /** How a campaign's overpayments are judged and resolved; money in the campaign's currency. */
 export interface Policy {
@@ -38,6 +38,9 @@ const decimal = z
   .string()
   .regex(/^(0|[1-9]\d*)(\.\d+)?$/, 'expected a decimal string like "25.00"');
 
+/** Money fields of a policy must fit the campaign's currency (tolerance may be finer). */
+const MONEY_FIELDS = ['per_customer_cap', 'auto_credit_ceiling', 'hold_threshold'] as const;
+
 const fileSchema = z.object({
   campaigns: z
     .array(
@@ -48,11 +51,26 @@ const fileSchema = z.object({
           per_customer_cap: decimal.nullable().default(null),
           tolerance: decimal.default(DEFAULT_POLICY.tolerance),
           auto_credit_ceiling: decimal.default(DEFAULT_POLICY.autoCreditCeiling),
-          auto_credit_percent: decimal.nullable().default(null),
+          auto_credit_percent: decimal
+            .refine(
+              (p) => new Big(p).gt('0') && new Big(p).lte('100'),
+              'expected more than 0, at most 100',
+            )
+            .nullable()
+            .default(null),
           hold_threshold: decimal.default(DEFAULT_POLICY.holdThreshold),
           resolution: z.enum(['credit', 'refund']).default('credit'),
         })
         .strict()
+        .superRefine((c, ctx) => {
+          for (const field of MONEY_FIELDS) {
+            const value = c[field];
+            if (value !== null && !parseAmount(value, c.currency).ok) {
+              const message = `has more decimals than ${c.currency} allows`;
+              ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message });
+            }
+          }
+        })
         .refine((c) => new Big(c.hold_threshold).gte(c.auto_credit_ceiling), {
           message: 'hold_threshold must be at least auto_credit_ceiling',
           path: ['hold_threshold'],
@@ -63,16 +81,32 @@ const fileSchema = z.object({
           path: ['resolution'],
         }),
     )
-    .min(1),
+    .min(1)
+    .superRefine((campaigns, ctx) => {
+      const seen = new Set<string>();
+      campaigns.forEach((c, i) => {
+        if (seen.has(c.campaign_id)) {
+          const message = `campaign ${c.campaign_id} appears more than once`;
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'campaign_id'], message });
+        }
+        seen.add(c.campaign_id);
+      });
+    }),
 });
 
 /** Reads and validates a policy file; an error names the campaign entry and field. */
 export function readPolicyFile(path: string): Policy[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new PolicyError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code})`);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
-    throw new PolicyError(`${path}: not readable JSON (${(error as Error).message})`);
+    throw new PolicyError(`${path}: not valid JSON (${(error as Error).message})`);
   }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import type { RawRecord, Rejection } from '../event.ts';
@@ -32,20 +33,43 @@ export function openInput(path: string): Readable {
   return path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
 }
 
+/**
+ * CRLF to LF, so that csv-parse counts lines right: with CRLF it counts a quoted line break
+ * twice and leaves carriage returns in the raw text. A CR at a chunk's end waits for the next.
+ */
+function toLf(): Transform {
+  // The decoder keeps a UTF-8 sequence cut by a chunk boundary for the next chunk.
+  const decoder = new StringDecoder('utf8');
+  let held = '';
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      let text = held + decoder.write(chunk);
+      held = text.endsWith('\r') ? '\r' : '';
+      if (held) text = text.slice(0, -1);
+      done(null, text.replaceAll('\r\n', '\n'));
+    },
+    flush(done) {
+      done(null, held + decoder.end());
+    },
+  });
+}
+
 /** CSV rows with a header, each with its first line number and raw text. */
 export async function* csvRows(
   path: string,
 ): AsyncGenerator<{ line: number; raw: string; values: Record<string, string>; ok: boolean }> {
-  const parser = openInput(path).pipe(
-    parse({
-      columns: true,
-      bom: true,
-      raw: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-    }),
-  );
+  const parser = openInput(path)
+    .pipe(toLf())
+    .pipe(
+      parse({
+        columns: true,
+        bom: true,
+        raw: true,
+        info: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+      }),
+    );
   let uneven = 0;
   for await (const row of parser as AsyncIterable<{
     record: Record<string, string>;
@@ -55,7 +79,9 @@ export async function* csvRows(
     // invalid_field_length counts uneven rows so far: a rise means this row is uneven.
     const ok = row.info.invalid_field_length === uneven;
     uneven = row.info.invalid_field_length;
-    const raw = row.raw.replace(/\r?\n$/, '');
+    // raw holds the blank lines skipped before the record and its own line break;
+    // info.lines is the line the record ends on.
+    const raw = row.raw.replace(/^\n+/, '').replace(/\n$/, '');
     const line = row.info.lines - (raw.match(/\n/g)?.length ?? 0);
     yield { line, raw, values: row.record, ok };
   }

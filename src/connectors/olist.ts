@@ -47,6 +47,17 @@ function localTime(text: string): string | null {
   return time.isValid ? time.toISO({ suppressMilliseconds: true }) : null;
 }
 
+/** Why an item or payment has no order to belong to: none in the file, or one refused. */
+function missingOrder(id: string, customerless: Set<string>): { reason: Reason; message: string } {
+  if (customerless.has(id)) {
+    return {
+      reason: 'unknown_customer',
+      message: `order ${id} was refused: its customer is not in ${TABLES.customers}`,
+    };
+  }
+  return { reason: 'unknown_order', message: `order ${id} is not in ${TABLES.orders}` };
+}
+
 export async function readOlist(dir: string): Promise<ConnectorOutput> {
   const out: ConnectorOutput = { records: [], rejections: [] };
   const reject = (
@@ -71,12 +82,14 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
 
   const orders = new Map<string, Order>();
   const orderRows: { line: number; raw: string; id: string }[] = [];
+  const customerless = new Set<string>();
   const ordersFile = TABLES.orders;
   for await (const row of csvRows(tablePath(dir, TABLES.orders))) {
     const v = row.values;
     const id = v.order_id ?? '';
     const customer = customers.get(v.customer_id ?? '');
     if (customer === undefined) {
+      customerless.add(id);
       reject(
         ordersFile,
         row.line,
@@ -102,14 +115,8 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
   for await (const row of csvRows(tablePath(dir, TABLES.items))) {
     const id = row.values.order_id ?? '';
     if (!orders.has(id)) {
-      reject(
-        TABLES.items,
-        row.line,
-        row.raw,
-        'unknown_order',
-        'order_id',
-        `order ${id} is not in ${TABLES.orders}`,
-      );
+      const { reason, message } = missingOrder(id, customerless);
+      reject(TABLES.items, row.line, row.raw, reason, 'order_id', message);
       continue;
     }
     const price = parseAmount(row.values.price ?? '', OLIST_CURRENCY);
@@ -154,14 +161,8 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
     const id = v.order_id ?? '';
     const order = orders.get(id);
     if (!order) {
-      reject(
-        TABLES.payments,
-        row.line,
-        row.raw,
-        'unknown_order',
-        'order_id',
-        `order ${id} is not in ${TABLES.orders}`,
-      );
+      const { reason, message } = missingOrder(id, customerless);
+      reject(TABLES.payments, row.line, row.raw, reason, 'order_id', message);
       continue;
     }
     const when = order.approved.trim() !== '' ? order.approved : order.purchased;

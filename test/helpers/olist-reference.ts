@@ -124,17 +124,20 @@ export async function olistReference(dir: string): Promise<Summary> {
 
   // Orders whose customer is known (first row per order_id wins for lookups).
   const orderRows = new Map<string, Row>();
+  const allOrders = new Set(orders.map((o) => field(o, 'order_id')));
+  const missing = (id: string) => (allOrders.has(id) ? 'unknown_customer' : 'unknown_order');
   for (const o of orders) {
     const id = field(o, 'order_id');
     if (customerOf.has(field(o, 'customer_id')) && !orderRows.has(id)) orderRows.set(id, o);
   }
 
-  // Items: owed cents per known order. Items of unknown (or rejected) orders -> unknown_order.
+  // Items: owed cents per known order. Items of an order not in the file -> unknown_order;
+  // of an order refused for its customer -> unknown_customer.
   const owed = new Map<string, bigint>();
   for (const it of items) {
     const id = field(it, 'order_id');
     if (!orderRows.has(id)) {
-      reject('unknown_order');
+      reject(missing(id));
       continue;
     }
     guard(() => {
@@ -191,7 +194,7 @@ export async function olistReference(dir: string): Promise<Summary> {
     const id = field(p, 'order_id');
     const o = orderRows.get(id);
     if (o === undefined) {
-      reject('unknown_order');
+      reject(missing(id));
       return;
     }
     const customer = customerOf.get(field(o, 'customer_id')) as string;

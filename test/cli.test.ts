@@ -1,0 +1,180 @@
+// The real command line as a child process: exit codes, stdout and stderr as an operator sees them.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cliEnv, runCli } from './helpers/cli.ts';
+import { testEnv, ZERO_CASES } from './helpers/env.ts';
+
+const HEADER =
+  'type,channel,external_id,customer_id,campaign_id,ref,kind,amount,currency,occurred_at';
+
+async function withDir<T>(files: Record<string, string>, work: (dir: string) => Promise<T>) {
+  const dir = await mkdtemp(join(tmpdir(), 'overpay-cli-'));
+  try {
+    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+    return await work(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('report summary --json prints exactly one JSON object, all zeros on an empty database', async () => {
+  const env = await testEnv();
+  try {
+    const result = await runCli(['report', 'summary', '--json'], cliEnv(env.config));
+    assert.is(result.code, 0, result.stderr);
+    assert.is(result.stderr, '');
+    assert.is(result.stdout.endsWith('\n'), true);
+    assert.is(result.stdout.trimEnd().split('\n').length, 1, 'one line');
+    assert.equal(JSON.parse(result.stdout), {
+      payments: 0,
+      obligations: 0,
+      accounts: 0,
+      overpaid_accounts: 0,
+      detected_excess: {},
+      cases: ZERO_CASES,
+      credited: {},
+      rejected: { total: 0, by_reason: {} },
+      dead_letters: 0,
+      unmatched_payments: 0,
+      suspected_duplicates: 0,
+    });
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('a bad environment value exits 2 naming the variable, before touching anything', async () => {
+  const vars = { ...process.env, OVERPAY_PARTITIONS: 'abc', METRICS_PORT: '0' };
+  const result = await runCli(['report', 'summary', '--json'], vars);
+  assert.is(result.code, 2);
+  assert.is(result.stdout, '');
+  assert.is(
+    result.stderr,
+    "overpay: OVERPAY_PARTITIONS='abc' is invalid: expected a whole number from 1 to 1024\n",
+  );
+});
+
+test('a partition count other than the recorded one exits 2 with the fix in the message', async () => {
+  const env = await testEnv();
+  try {
+    const first = await runCli(['report', 'summary', '--json'], cliEnv(env.config));
+    assert.is(first.code, 0, first.stderr);
+    const vars = { ...cliEnv(env.config), OVERPAY_PARTITIONS: '8' };
+    const result = await runCli(['report', 'summary', '--json'], vars);
+    assert.is(result.code, 2);
+    assert.is(result.stdout, '');
+    assert.is(
+      result.stderr,
+      'overpay: OVERPAY_PARTITIONS=8 but this database was set up with 4 partitions; ' +
+        'the count is fixed per deployment (set OVERPAY_PARTITIONS=4)\n',
+    );
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('ingest of a missing file exits 2 naming the file', async () => {
+  const env = await testEnv();
+  try {
+    const missing = join(tmpdir(), 'overpay-cli-no-such-file.csv');
+    const result = await runCli(['ingest', missing, '--format', 'csv'], cliEnv(env.config));
+    assert.is(result.code, 2);
+    assert.is(result.stdout, '');
+    assert.match(result.stderr, /^overpay: ENOENT: no such file or directory/);
+    assert.match(result.stderr, missing);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('ingest --format olist of a file, or --format csv of a directory, exits 2 saying why', async () => {
+  const env = await testEnv();
+  try {
+    await withDir({ 'events.csv': HEADER + '\n' }, async (dir) => {
+      const vars = cliEnv(env.config);
+      const file = join(dir, 'events.csv');
+      const olist = await runCli(['ingest', file, '--format', 'olist'], vars);
+      assert.is(olist.code, 2);
+      assert.is(olist.stderr, 'overpay: --format olist takes a directory\n');
+      const csv = await runCli(['ingest', dir, '--format', 'csv'], vars);
+      assert.is(csv.code, 2);
+      assert.is(csv.stderr, 'overpay: --format csv takes a file\n');
+    });
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('campaigns load of a bad file exits 2 naming the entry and field; nothing is stored', async () => {
+  const env = await testEnv();
+  try {
+    const file = {
+      campaigns: [
+        { campaign_id: 'spring', currency: 'BRL' },
+        { campaign_id: 'summer', currency: 'BRL', hold_threshold: '10.00' },
+      ],
+    };
+    await withDir({ 'campaigns.json': JSON.stringify(file) }, async (dir) => {
+      const path = join(dir, 'campaigns.json');
+      const result = await runCli(['campaigns', 'load', path], cliEnv(env.config));
+      assert.is(result.code, 2);
+      assert.is(result.stdout, '');
+      assert.is(
+        result.stderr,
+        `overpay: ${path}: campaigns.1.hold_threshold: ` +
+          'hold_threshold must be at least auto_credit_ceiling\n',
+      );
+    });
+    const { rows } = await env.pool.query('SELECT campaign_id FROM campaigns');
+    assert.equal(rows, []);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('rejected list --json lists a record refused by an earlier ingest', async () => {
+  const env = await testEnv();
+  try {
+    const good = 'payment,web,p1,cust-1,camp,o1,payment,10.00,BRL,2026-01-01T10:00:00Z';
+    const bad = 'payment,web,p2,cust-1,camp,o1,payment,10.001,BRL,2026-01-01T10:00:00Z';
+    const csv = [HEADER, good, bad].join('\n') + '\n';
+    await withDir({ 'events.csv': csv }, async (dir) => {
+      const vars = cliEnv(env.config);
+      const ingested = await runCli(
+        ['ingest', join(dir, 'events.csv'), '--format', 'csv', '--json'],
+        vars,
+      );
+      assert.is(ingested.code, 0, ingested.stderr);
+      const counts = JSON.parse(ingested.stdout);
+      assert.equal([counts.accepted, counts.duplicates, counts.rejected], [1, 0, 1]);
+
+      const listed = await runCli(['rejected', 'list', '--json'], vars);
+      assert.is(listed.code, 0, listed.stderr);
+      const lines = listed.stdout.trimEnd().split('\n');
+      assert.is(lines.length, 1, listed.stdout);
+      const record = JSON.parse(lines[0]!);
+      assert.match(record.first_seen_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/);
+      delete record.first_seen_at;
+      assert.equal(record, {
+        source: 'events.csv',
+        format: 'csv',
+        line: 3,
+        reason: 'too_many_decimals',
+        field: 'amount',
+        message: "amount '10.001' has more decimals than BRL allows (2)",
+        raw: bad,
+        times_seen: 1,
+      });
+      const other = await runCli(['rejected', 'list', '--json', '--reason', 'bad_kind'], vars);
+      assert.is(other.code, 0, other.stderr);
+      assert.is(other.stdout, '', 'no bad_kind record');
+    });
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test.run();
