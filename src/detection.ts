@@ -68,10 +68,8 @@ export interface DetectionResult {
   casesOpened: { state: CaseState; rule: Rule }[];
 }
 
-/** Runs every rule over a batch, event by event, so the outcome never depends on batching. */
-export function detect(task: DetectionTask): DetectionResult {
-  const accounts = new Map(task.accounts.map((a) => [accountKey(a), structuredClone(a)]));
-  const out: DetectionResult = {
+export function emptyResult(): DetectionResult {
+  return {
     accounts: [],
     cases: [],
     audits: [],
@@ -80,6 +78,12 @@ export function detect(task: DetectionTask): DetectionResult {
     credits: [],
     casesOpened: [],
   };
+}
+
+/** Runs every rule over a batch, event by event, so the outcome never depends on batching. */
+export function detect(task: DetectionTask): DetectionResult {
+  const accounts = new Map(task.accounts.map((a) => [accountKey(a), structuredClone(a)]));
+  const out = emptyResult();
   const cases = new Map<string, CaseWrite>();
   for (const event of task.events) {
     const account = accounts.get(event.accountKey);

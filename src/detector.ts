@@ -1,6 +1,11 @@
 import { Piscina } from 'piscina';
 import { accountKey, type AccountState } from './account.ts';
-import type { DetectionEvent, DetectionResult, DetectionTask } from './detection.ts';
+import {
+  emptyResult,
+  type DetectionEvent,
+  type DetectionResult,
+  type DetectionTask,
+} from './detection.ts';
 import { FROM_SOURCE, workerFile } from './paths.ts';
 import type { Policy } from './policy.ts';
 
@@ -64,15 +69,7 @@ function split(
 }
 
 function merge(results: DetectionResult[]): DetectionResult {
-  const merged: DetectionResult = {
-    accounts: [],
-    cases: [],
-    audits: [],
-    flags: [],
-    clearedFlagAccounts: [],
-    credits: [],
-    casesOpened: [],
-  };
+  const merged = emptyResult();
   for (const result of results) {
     for (const field of Object.keys(merged) as (keyof DetectionResult)[]) {
       (merged[field] as unknown[]).push(...(result[field] as unknown[]));

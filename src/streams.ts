@@ -15,7 +15,11 @@ function toRecord(fields: string[]): Record<string, string> {
   return record;
 }
 
-/** The partition streams of one deployment: append, read through the group, acknowledge. */
+/**
+ * The partition streams of one deployment: append, read through the group, acknowledge.
+ * TODO(stream-trim): entries stay in the streams after acknowledgement; trim below the
+ * group's last-delivered id (XTRIM MINID) once volumes make memory matter.
+ */
 export class Streams {
   readonly #keys: string[];
   readonly #partitionOf: Map<string, number>;
