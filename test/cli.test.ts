@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliEnv, runCli } from './helpers/cli.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cliEnv, runCli, startCli } from './helpers/cli.ts';
+import { ingestEvents, report } from './helpers/env.ts';
 import { testEnv, ZERO_CASES } from './helpers/env.ts';
 
 const HEADER =
@@ -172,6 +174,30 @@ test('rejected list --json lists a record refused by an earlier ingest', async (
       assert.is(other.code, 0, other.stderr);
       assert.is(other.stdout, '', 'no bad_kind record');
     });
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('a running worker serves /metrics and stops cleanly on SIGTERM after its work', async () => {
+  const env = await testEnv();
+  try {
+    await ingestEvents(env, [
+      { external_id: 'p1', amount: '5.00', occurred_at: '2026-06-01T10:00:00Z' },
+    ]);
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const vars = { ...cliEnv(env.config), METRICS_PORT: String(port), LOG_LEVEL: 'info' };
+    const worker = startCli(['worker', '--threads', '1'], vars);
+    const deadline = Date.now() + 20_000;
+    while ((await report(env)).payments === 0 && Date.now() < deadline) await sleep(100);
+    assert.is((await report(env)).payments, 1, 'the worker recorded the payment');
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(metrics, 'overpay_events_processed_total{type="payment"} 1');
+    worker.child.kill('SIGTERM');
+    const result = await worker.done;
+    assert.is(result.code, 0, result.stderr);
+    assert.match(result.stderr, '"signal":"SIGTERM"');
+    assert.match(result.stderr, '"msg":"worker stopped"');
   } finally {
     await env.cleanup();
   }
