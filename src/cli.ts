@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from './config.ts';
 import { readGeneric } from './connectors/generic.ts';
@@ -46,6 +46,20 @@ async function withPool<T>(
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir spins forever where the kernel
+ * answers ENOENT under a parent that exists (seen under /proc).
+ */
+function ensureDirectory(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new InvalidArgumentError(`${dir} is not a directory`);
+    return;
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) ensureDirectory(parent);
+  mkdirSync(dir);
 }
 
 function printIngest(report: IngestReport): void {
@@ -193,7 +207,7 @@ sample
   .requiredOption('--out <dir>', 'output directory')
   .action((options: { seed: number; customers: number; days: number; out: string }) => {
     const { csv, campaigns: policies } = generateSample({ ...DEFAULT_SAMPLE, ...options });
-    mkdirSync(options.out, { recursive: true });
+    ensureDirectory(options.out);
     writeFileSync(join(options.out, 'events.csv'), csv);
     writeFileSync(join(options.out, 'campaigns.json'), JSON.stringify(policies, null, 2) + '\n');
     console.log(`wrote ${join(options.out, 'events.csv')} and campaigns.json`);

@@ -1,10 +1,11 @@
 // The real command line as a child process: exit codes, stdout and stderr as an operator sees them.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_SAMPLE, generateSample } from '../src/sample.ts';
 import { cliEnv, runCli, startCli } from './helpers/cli.ts';
 import { ingestEvents, report } from './helpers/env.ts';
 import { testEnv, ZERO_CASES } from './helpers/env.ts';
@@ -201,6 +202,20 @@ test('a running worker serves /metrics and stops cleanly on SIGTERM after its wo
   } finally {
     await env.cleanup();
   }
+});
+
+test('sample generate writes the seeded sample, and refuses a place it cannot write', async () => {
+  await withDir({}, async (dir) => {
+    const out = join(dir, 'nested', 'sample');
+    const made = await runCli(['sample', 'generate', '--out', out], process.env);
+    assert.is(made.code, 0, made.stderr);
+    const { csv } = generateSample(DEFAULT_SAMPLE);
+    assert.is(await readFile(join(out, 'events.csv'), 'utf8'), csv);
+  });
+  // Under /proc the kernel answers ENOENT for a missing directory; it must not spin.
+  const refused = await runCli(['sample', 'generate', '--out', '/proc/overpay-nope'], process.env);
+  assert.is(refused.code, 2);
+  assert.match(refused.stderr, /^overpay: ENOENT/);
 });
 
 test.run();
