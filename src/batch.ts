@@ -9,6 +9,7 @@ import { idempotencyKey, validateEvent, type OverpayEvent, type Rejection } from
 import { enqueueCredits } from './jobs.ts';
 import {
   checkEpochs,
+  conflictingRepeats,
   writeDetection,
   insertDeadLetters,
   insertLedger,
@@ -79,6 +80,13 @@ export async function processBatch(
     const policies = await policiesFor(client, firstCurrencies(accepted));
     const usable = dropCurrencyMismatches(accepted, policies, dead);
     const recorded = await insertLedger(client, usable);
+    const isNew = new Set(recorded.map((r) => r.entry));
+    dead.push(
+      ...(await conflictingRepeats(
+        client,
+        usable.filter((a) => !isNew.has(a.entry)),
+      )),
+    );
     const result = await detectNew(ctx, client, recorded, policies);
     await insertDeadLetters(client, dead);
     await ctx.hooks?.beforeCommit?.();
@@ -93,7 +101,7 @@ export async function processBatch(
 function sortEntries(entries: StreamEntry[], partitions: number) {
   const accepted: Accepted[] = [];
   const dead: DeadLetter[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   let repeated = 0;
   for (const entry of entries) {
     const checked = validateEvent(entry.fields);
@@ -108,9 +116,18 @@ function sortEntries(entries: StreamEntry[], partitions: number) {
       continue;
     }
     const key = idempotencyKey(event);
-    if (seen.has(key)) repeated += 1;
-    else accepted.push({ entry, event });
-    seen.add(key);
+    const content = JSON.stringify(event);
+    const earlier = seen.get(key);
+    if (earlier === undefined) accepted.push({ entry, event });
+    else if (earlier === content) repeated += 1;
+    else {
+      const message = `${event.type} ${event.channel}/${event.external_id} appears earlier in the batch with other content`;
+      dead.push({
+        entry,
+        rejection: { reason: 'conflicting_duplicate', field: 'external_id', message },
+      });
+    }
+    if (earlier === undefined) seen.set(key, content);
   }
   return { accepted, dead, repeated };
 }

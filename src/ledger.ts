@@ -1,5 +1,6 @@
 import type { DeadLetter, Recorded, StreamEntry } from './batch.ts';
 import { sql, type Client } from './db.ts';
+import { Big } from './money.ts';
 import type { DetectionResult } from './detection.ts';
 import { idempotencyKey, type OverpayEvent } from './event.ts';
 
@@ -60,6 +61,48 @@ export async function insertLedger(
     if (seq !== undefined) recorded.push({ ...item, seq });
   }
   return recorded;
+}
+
+/** What makes two events with one idempotency key the same event. */
+function sameEvent(a: OverpayEvent, b: OverpayEvent): boolean {
+  return (
+    a.customer_id === b.customer_id &&
+    a.campaign_id === b.campaign_id &&
+    a.ref === b.ref &&
+    a.kind === b.kind &&
+    a.currency === b.currency &&
+    new Big(a.amount).eq(b.amount) &&
+    Date.parse(a.occurred_at) === Date.parse(b.occurred_at)
+  );
+}
+
+/**
+ * Repeats of recorded events that say something else (another amount, customer, time…): the
+ * ledger keeps the first, and the repeat is dead-lettered so that nobody's correction is lost
+ * in silence.
+ */
+export async function conflictingRepeats(
+  client: Client,
+  repeats: { entry: StreamEntry; event: OverpayEvent }[],
+): Promise<DeadLetter[]> {
+  if (repeats.length === 0) return [];
+  const { rows } = await client.query<OverpayEvent>(sql('ledger_by_keys'), [
+    repeats.map(({ event }) => event.type),
+    repeats.map(({ event }) => event.channel),
+    repeats.map(({ event }) => event.external_id),
+  ]);
+  const stored = new Map(rows.map((row) => [idempotencyKey(row), row]));
+  const conflicts: DeadLetter[] = [];
+  for (const { entry, event } of repeats) {
+    const first = stored.get(idempotencyKey(event));
+    if (!first || sameEvent(first, event)) continue;
+    const message = `${event.type} ${event.channel}/${event.external_id} is recorded with other content (amount ${first.amount}, customer ${first.customer_id}, at ${first.occurred_at})`;
+    conflicts.push({
+      entry,
+      rejection: { reason: 'conflicting_duplicate', field: 'external_id', message },
+    });
+  }
+  return conflicts;
 }
 
 /** Earlier payments that each new payment may duplicate, by the new payment's seq. */
@@ -136,15 +179,30 @@ async function writeFlags(client: Client, result: DetectionResult): Promise<void
   }
 }
 
-/** Keeps refused stream entries, once each however often they are re-delivered. */
+/**
+ * Identity of a dead letter: its reason and the event's idempotency key when the entry names
+ * one, so a re-sent bad event is one dead letter; else the entry itself.
+ */
+function deadLetterKey({ entry, rejection }: DeadLetter): string {
+  const { type, channel, external_id: externalId } = entry.fields;
+  if (type && channel && externalId) {
+    return JSON.stringify([rejection.reason, type, channel, externalId]);
+  }
+  return JSON.stringify([rejection.reason, entry.partition, entry.id]);
+}
+
+/** Keeps refused stream entries, once each however often they are re-delivered or re-sent. */
 export async function insertDeadLetters(client: Client, dead: DeadLetter[]): Promise<void> {
-  if (dead.length === 0) return;
+  // One row per key and statement: ON CONFLICT DO UPDATE cannot touch a row twice.
+  const unique = [...new Map(dead.map((d) => [deadLetterKey(d), d])).entries()];
+  if (unique.length === 0) return;
   await client.query(sql('insert_dead_letters'), [
-    dead.map((d) => d.entry.partition),
-    dead.map((d) => d.entry.id),
-    dead.map((d) => d.rejection.reason),
-    dead.map((d) => d.rejection.field),
-    dead.map((d) => d.rejection.message),
-    dead.map((d) => JSON.stringify(d.entry.fields)),
+    unique.map(([key]) => key),
+    unique.map(([, d]) => d.entry.partition),
+    unique.map(([, d]) => d.entry.id),
+    unique.map(([, d]) => d.rejection.reason),
+    unique.map(([, d]) => d.rejection.field),
+    unique.map(([, d]) => d.rejection.message),
+    unique.map(([, d]) => JSON.stringify(d.entry.fields)),
   ]);
 }

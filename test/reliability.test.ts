@@ -209,4 +209,48 @@ test('a poison entry is dead-lettered with its fields and the rest of the batch 
     assert.is((await streams.backlog([0, 1, 2, 3])).pending, 0, 'every entry was acknowledged');
   }));
 
+test('a repeat with other content is dead-lettered once, and the first recording stands', () =>
+  withEnv(async (env) => {
+    const first = { external_id: 'p1', amount: '10.00', occurred_at: '2026-04-01T10:00:00Z' };
+    await ingestEvents(env, [first]);
+    await drain(env);
+    const changed = { ...first, amount: '12.00' };
+    for (let sent = 0; sent < 2; sent += 1) {
+      await ingestEvents(env, [changed]);
+      await drain(env);
+    }
+    const s = await report(env);
+    assert.is(s.payments, 1);
+    assert.is(s.dead_letters, 1);
+    const { rows } = await env.pool.query('SELECT reason, times_seen, message FROM dead_letters');
+    assert.equal(
+      rows.map((r) => [r.reason, r.times_seen]),
+      [['conflicting_duplicate', 2]],
+    );
+    assert.match(rows[0].message, 'payment web/p1 is recorded with other content (amount 10.00');
+    const totals = await env.pool.query('SELECT net_paid FROM accounts');
+    assert.equal(totals.rows, [{ net_paid: '10.00' }]);
+  }));
+
+test('a bad event sent again is still one dead letter', () =>
+  withEnv(async (env) => {
+    const events = [
+      {
+        type: 'obligation',
+        channel: 'shop',
+        external_id: 'o1',
+        amount: '1.00',
+        occurred_at: '2026-04-01T10:00:00Z',
+      },
+      { external_id: 'p1', amount: '5.00', currency: 'BRL', occurred_at: '2026-04-01T10:01:00Z' },
+    ];
+    await ingestEvents(env, events);
+    await drain(env);
+    await ingestEvents(env, events);
+    await drain(env);
+    const { rows } = await env.pool.query('SELECT reason, times_seen FROM dead_letters');
+    assert.equal(rows, [{ reason: 'currency_mismatch', times_seen: 2 }]);
+    assert.is((await report(env)).dead_letters, 1);
+  }));
+
 test.run();

@@ -78,13 +78,18 @@ CREATE TABLE rejected_records (
 CREATE INDEX rejected_by_reason ON rejected_records (reason);
 
 -- Stream entries the detector could not use; kept with their original fields, then acked.
+-- One row per problem: the same event sent again with the same problem only counts again
+-- in times_seen (dedupe_key = reason + idempotency key, or the entry id when it has none).
 CREATE TABLE dead_letters (
-  partition    int NOT NULL,
-  entry_id     text NOT NULL,
-  reason       text NOT NULL,
-  field        text NOT NULL,
-  message      text NOT NULL,
-  fields       jsonb NOT NULL,
-  at           timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (partition, entry_id)
+  dead_letter_id  bigserial PRIMARY KEY,
+  dedupe_key      text NOT NULL UNIQUE,
+  partition       int NOT NULL,
+  entry_id        text NOT NULL,
+  reason          text NOT NULL,
+  field           text NOT NULL,
+  message         text NOT NULL,
+  fields          jsonb NOT NULL,
+  first_seen_at   timestamptz NOT NULL DEFAULT now(),
+  last_seen_at    timestamptz NOT NULL DEFAULT now(),
+  times_seen      int NOT NULL DEFAULT 1
 );
