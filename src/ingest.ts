@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Config } from './config.ts';
-import type { ConnectorOutput, InputRejection } from './connectors/input.ts';
-import { createPool } from './db.ts';
+import type { ConnectorOutput, InputRecord, InputRejection } from './connectors/input.ts';
+import { createPool, sql, type Pool } from './db.ts';
 import { idempotencyKey, toStreamFields, validateEvent, type OverpayEvent } from './event.ts';
 import { checkReady } from './migrate.ts';
 import { partitionOf } from './partition.ts';
@@ -24,6 +24,7 @@ export interface IngestReport {
 
 interface Candidate {
   event: OverpayEvent;
+  record: InputRecord;
   order: number;
   content: string;
 }
@@ -42,7 +43,7 @@ export function prepare(output: ConnectorOutput) {
     const key = idempotencyKey(checked.event);
     const content = JSON.stringify(checked.event);
     const earlier = byKey.get(key);
-    if (!earlier) byKey.set(key, { event: checked.event, order, content });
+    if (!earlier) byKey.set(key, { event: checked.event, record, order, content });
     else if (earlier.content === content) duplicates += 1;
     else {
       const message = `${checked.event.type} ${checked.event.channel}/${checked.event.external_id} appears earlier with other content`;
@@ -52,8 +53,32 @@ export function prepare(output: ConnectorOutput) {
       });
     }
   });
-  const events = [...byKey.values()].sort(streamOrder).map((c) => c.event);
-  return { events, rejections, duplicates };
+  const candidates = [...byKey.values()].sort(streamOrder);
+  return { candidates, rejections, duplicates };
+}
+
+/**
+ * Refuses events in another currency than their campaign's: the one stored for a known
+ * campaign, else the currency of the campaign's first event in stream order (as the worker
+ * will set it). Money in two currencies is never summed.
+ */
+export function checkCurrencies(candidates: Candidate[], known: Map<string, string>) {
+  const currencyOf = new Map(known);
+  const kept: Candidate[] = [];
+  const rejections: InputRejection[] = [];
+  for (const candidate of candidates) {
+    const { campaign_id: campaign, currency } = candidate.event;
+    const expected = currencyOf.get(campaign) ?? currency;
+    currencyOf.set(campaign, expected);
+    if (expected === currency) {
+      kept.push(candidate);
+      continue;
+    }
+    const message = `currency ${currency} differs from campaign ${campaign}'s ${expected}`;
+    const rejection = { reason: 'currency_mismatch' as const, field: 'currency', message };
+    rejections.push({ ...candidate.record, rejection });
+  }
+  return { kept, rejections };
 }
 
 /** Time order; on equal times obligations first, so a payment meets its limit; then input order. */
@@ -74,11 +99,17 @@ export async function ingest(
   output: ConnectorOutput,
   meta: { source: string; format: string; progress: boolean },
 ): Promise<IngestReport> {
-  const { events, rejections, duplicates } = prepare(output);
+  const prepared = prepare(output);
   const pool = createPool(config.databaseUrl, 2);
   const redis = connectRedis(config.redisUrl);
+  let events: OverpayEvent[];
+  let rejections: InputRejection[];
   try {
     await checkReady(pool, config.partitions);
+    const known = await campaignCurrencies(pool, prepared.candidates);
+    const checked = checkCurrencies(prepared.candidates, known);
+    events = checked.kept.map((c) => c.event);
+    rejections = [...prepared.rejections, ...checked.rejections];
     await storeRejections(pool, meta.format, rejections);
     const streams = new Streams(redis, config.redisPrefix, config.partitions);
     await streams.ensureGroups(Array.from({ length: config.partitions }, (_, p) => p));
@@ -87,6 +118,7 @@ export async function ingest(
     redis.disconnect();
     await pool.end();
   }
+  const duplicates = prepared.duplicates;
   return {
     source: meta.source,
     format: meta.format,
@@ -95,6 +127,15 @@ export async function ingest(
     rejected: rejections.length,
     byReason: summariseRejections(rejections),
   };
+}
+
+async function campaignCurrencies(pool: Pool, candidates: Candidate[]) {
+  const ids = [...new Set(candidates.map((c) => c.event.campaign_id))];
+  const { rows } = await pool.query<{ campaign_id: string; currency: string }>(
+    sql('campaign_currencies'),
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.campaign_id, row.currency.trim()]));
 }
 
 async function appendAll(

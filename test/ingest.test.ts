@@ -280,7 +280,8 @@ test('Olist: one obligation per order, one payment per row, São Paulo times wit
         ['olist_order_payments_dataset', 5, '2017-06-10T08:00:00-03:00'], // purchase time
       ],
     );
-    const { events, rejections, duplicates } = prepare(out);
+    const { candidates, rejections, duplicates } = prepare(out);
+    const events = candidates.map((c) => c.event);
     assert.is(duplicates, 0);
     // Canceled: 0 whatever its items; no items: 0; ord-two: 29.99+8.72+10.00+0.50 = 49.21.
     assert.equal(events, [

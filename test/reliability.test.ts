@@ -32,6 +32,19 @@ const EVENTS: EventInput[] = [
   { channel: 'email', external_id: 'p3', amount: '40.00', occurred_at: '2026-04-01T10:03:00Z' },
 ];
 
+const RAW_PAYMENT = {
+  type: 'payment',
+  channel: 'web',
+  external_id: 'p1',
+  customer_id: 'c1',
+  campaign_id: 'camp',
+  ref: 'r1',
+  kind: 'payment',
+  amount: '5.00',
+  currency: 'EUR',
+  occurred_at: '2026-04-01T10:00:00Z',
+};
+
 /** What EVENTS must give however often and however they are delivered. */
 async function assertCountedOnce(env: TestEnv): Promise<void> {
   const s = await report(env);
@@ -167,18 +180,7 @@ test('a poison entry is dead-lettered with its fields and the rest of the batch 
   withEnv(async (env) => {
     const streams = new Streams(env.redis, env.config.redisPrefix, env.config.partitions);
     await streams.ensureGroups([0, 1, 2, 3]);
-    const good = validateEvent({
-      type: 'payment',
-      channel: 'web',
-      external_id: 'p1',
-      customer_id: 'c1',
-      campaign_id: 'camp',
-      ref: 'r1',
-      kind: 'payment',
-      amount: '5.00',
-      currency: 'EUR',
-      occurred_at: '2026-04-01T10:00:00Z',
-    });
+    const good = validateEvent({ ...RAW_PAYMENT });
     assert.ok(good.ok);
     const event = (good as { event: OverpayEvent }).event;
     const home = partitionOf('c1', 4);
@@ -188,11 +190,12 @@ test('a poison entry is dead-lettered with its fields and the rest of the batch 
       { partition: home, fields: toStreamFields(event) },
       { partition: other, fields: toStreamFields({ ...event, external_id: 'p-misrouted' }) },
       { partition: home, fields: toStreamFields({ ...event, external_id: 'p2', amount: '5.001' }) },
+      { partition: home, fields: toStreamFields({ ...event, external_id: 'p3', currency: 'BRL' }) },
     ]);
     await drain(env);
     const s = await report(env);
     assert.is(s.payments, 1);
-    assert.is(s.dead_letters, 3);
+    assert.is(s.dead_letters, 4);
     assert.is(s.unmatched_payments, 1);
     const { rows } = await env.pool.query(
       'SELECT reason, field, fields FROM dead_letters ORDER BY reason',
@@ -200,12 +203,13 @@ test('a poison entry is dead-lettered with its fields and the rest of the batch 
     assert.equal(
       rows.map((r) => [r.reason, r.field]),
       [
+        ['currency_mismatch', 'currency'],
         ['missing_field', 'channel'],
         ['too_many_decimals', 'amount'],
         ['wrong_partition', 'customer_id'],
       ],
     );
-    assert.equal(rows[0].fields, { type: 'gift', amount: 'lots' });
+    assert.equal(rows[1].fields, { type: 'gift', amount: 'lots' });
     assert.is((await streams.backlog([0, 1, 2, 3])).pending, 0, 'every entry was acknowledged');
   }));
 
@@ -232,24 +236,18 @@ test('a repeat with other content is dead-lettered once, and the first recording
     assert.equal(totals.rows, [{ net_paid: '10.00' }]);
   }));
 
-test('a bad event sent again is still one dead letter', () =>
+test('a bad entry sent again is still one dead letter', () =>
   withEnv(async (env) => {
-    const events = [
-      {
-        type: 'obligation',
-        channel: 'shop',
-        external_id: 'o1',
-        amount: '1.00',
-        occurred_at: '2026-04-01T10:00:00Z',
-      },
-      { external_id: 'p1', amount: '5.00', currency: 'BRL', occurred_at: '2026-04-01T10:01:00Z' },
-    ];
-    await ingestEvents(env, events);
-    await drain(env);
-    await ingestEvents(env, events);
-    await drain(env);
+    const streams = new Streams(env.redis, env.config.redisPrefix, env.config.partitions);
+    const event = (validateEvent({ ...RAW_PAYMENT }) as { event: OverpayEvent }).event;
+    const misrouted = (partitionOf(event.customer_id, 4) + 1) % 4;
+    for (let sent = 0; sent < 2; sent += 1) {
+      await streams.ensureGroups([0, 1, 2, 3]);
+      await streams.append([{ partition: misrouted, fields: toStreamFields(event) }]);
+      await drain(env);
+    }
     const { rows } = await env.pool.query('SELECT reason, times_seen FROM dead_letters');
-    assert.equal(rows, [{ reason: 'currency_mismatch', times_seen: 2 }]);
+    assert.equal(rows, [{ reason: 'wrong_partition', times_seen: 2 }]);
     assert.is((await report(env)).dead_letters, 1);
   }));
 

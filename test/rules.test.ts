@@ -344,14 +344,21 @@ test('chargebacks and reversals count against net paid like refunds', () =>
     },
   ));
 
-test('an event in another currency than its campaign is dead-lettered, not summed', () =>
-  scenario([[owe('o1', '100.00', 0), pay('p1', '500.00', 5, { currency: 'BRL' })]], async (env) => {
-    const s = await report(env);
-    assert.is(s.dead_letters, 1);
-    assert.is(s.payments, 0);
-    const { rows } = await env.pool.query('SELECT reason, field FROM dead_letters');
-    assert.equal(rows, [{ reason: 'currency_mismatch', field: 'currency' }]);
-  }));
+test('an event in another currency than its campaign is refused at ingest, never summed', () =>
+  scenario(
+    [
+      [owe('o1', '100.00', 0), pay('p1', '500.00', 5, { currency: 'BRL' })],
+      [pay('p2', '7.00', 10, { campaign_id: 'capped', ref: '', currency: 'JPY' })],
+    ],
+    async (env) => {
+      // camp takes EUR from its first event; capped is EUR by its loaded policy.
+      const s = await report(env);
+      assert.is(s.payments, 0);
+      assert.equal(s.rejected, { total: 2, by_reason: { currency_mismatch: 2 } });
+      assert.is(s.dead_letters, 0);
+    },
+    (env) => savePolicies(env.pool, [capped]),
+  ));
 
 test('a JPY overpayment is judged in whole yen', () =>
   scenario(
