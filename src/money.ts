@@ -11,8 +11,16 @@ export { Big };
 const DECIMAL = /^(0|[1-9]\d*)(\.\d+)?$/;
 const MAX_INTEGER_DIGITS = 15;
 
-/** Codes that ISO 4217 lists but that are not money one can owe (funds, metals, testing). */
-const NOT_MONEY = new Set(['XXX', 'XTS', 'XAU', 'XAG', 'XPD', 'XPT', 'XDR', 'XSU', 'XUA']);
+/**
+ * Codes that ISO 4217 lists but that are not money a customer pays in: testing and "no
+ * currency", precious metals, bond-market units, and the fund codes (units of account such
+ * as USN, CLF or UYI that exist beside a country's currency).
+ */
+const TESTING = ['XXX', 'XTS'];
+const METALS = ['XAU', 'XAG', 'XPD', 'XPT'];
+const SETTLEMENT_UNITS = ['XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XSU', 'XUA'];
+const FUNDS = ['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW'];
+const NOT_MONEY = new Set([...TESTING, ...METALS, ...SETTLEMENT_UNITS, ...FUNDS]);
 
 /** Number of decimals of an ISO 4217 currency, or undefined when the code is not money. */
 export function minorUnits(currency: string): number | undefined {

@@ -29,6 +29,27 @@ test('minorUnits is undefined for testing / no-currency codes, unknown codes and
   }
 });
 
+test('fund codes, metals and settlement units are not money a customer pays in', () => {
+  for (const code of [
+    'USN',
+    'BOV',
+    'CLF',
+    'COU',
+    'MXV',
+    'UYI',
+    'UYW',
+    'CHE',
+    'CHW',
+    'XBA',
+    'XDR',
+  ]) {
+    assert.is(minorUnits(code), undefined, code);
+  }
+  for (const code of ['USD', 'CLP', 'MXN', 'UYU', 'CHF', 'EUR']) {
+    assert.ok(minorUnits(code) !== undefined, code);
+  }
+});
+
 test('parseAmount refuses more decimals than the currency has', () => {
   assert.equal(parseAmount('12.345', 'BRL'), refused('too_many_decimals'));
   assert.equal(parseAmount('1000.5', 'JPY'), refused('too_many_decimals'));
