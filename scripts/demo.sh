@@ -4,9 +4,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# The demo keeps to a database and key prefix of its own, so it never mixes with real data.
-export DATABASE_URL=${DATABASE_URL:-postgres://127.0.0.1:5432/overpay_demo}
-export OVERPAY_REDIS_PREFIX=${OVERPAY_REDIS_PREFIX:-overpay-demo}
+# The demo keeps to a database and key prefix of its own on whatever servers DATABASE_URL and
+# REDIS_URL name, so it never mixes with other data, even when those variables are set.
+server=${DATABASE_URL:-postgres://127.0.0.1:5432/overpay}
+server=${server%%\?*}
+export DATABASE_URL=${server%/*}/overpay_demo
+export OVERPAY_REDIS_PREFIX=overpay-demo
 export METRICS_PORT=${METRICS_PORT:-0}
 export LOG_LEVEL=${LOG_LEVEL:-warn}
 
