@@ -126,6 +126,8 @@ run_file() {
   rc=$?
   running=''
   print_since "$log" "$offset"
+  # Output whose last line has no line break would have the summary line glued to it.
+  [[ -s $log && -n $(tail -c 1 "$log") ]] && printf '\n'
 
   local total pass skip blocks fail
   read -r total pass skip blocks < <(read_totals "$log")
