@@ -75,27 +75,36 @@ export async function processBatch(
   entries: StreamEntry[],
 ): Promise<BatchOutcome> {
   const { accepted, dead, repeated } = sortEntries(entries, ctx.partitions);
-  const outcome = await withTransaction(ctx.pool, async (client) => {
-    await checkEpochs(client, ctx.epochs, new Set(entries.map((entry) => entry.partition)));
-    const policies = await policiesFor(client, firstCurrencies(accepted));
-    const usable = dropCurrencyMismatches(accepted, policies, dead);
-    const recorded = await insertLedger(client, usable);
-    const isNew = new Set(recorded.map((r) => r.entry));
-    dead.push(
-      ...(await conflictingRepeats(
-        client,
-        usable.filter((a) => !isNew.has(a.entry)),
-      )),
-    );
-    const result = await detectNew(ctx, client, recorded, policies);
-    await insertDeadLetters(client, dead);
-    await ctx.hooks?.beforeCommit?.();
-    return { recorded, result };
-  });
-  for (const account of outcome.result?.accounts ?? [])
+  const partitions = new Set(entries.map((entry) => entry.partition));
+  const outcome = await withTransaction(ctx.pool, (client) =>
+    writeBatch(ctx, client, partitions, accepted, dead),
+  );
+  for (const account of outcome.result?.accounts ?? []) {
     ctx.accounts.set(accountKey(account), account);
+  }
   await ctx.hooks?.afterCommit?.();
   return record(ctx, entries, outcome.recorded, repeated, dead, outcome.result);
+}
+
+/** The body of the batch transaction; `dead` gains the entries refused on the way. */
+async function writeBatch(
+  ctx: BatchContext,
+  client: Client,
+  partitions: Set<number>,
+  accepted: Accepted[],
+  dead: DeadLetter[],
+) {
+  await checkEpochs(client, ctx.epochs, partitions);
+  const policies = await policiesFor(client, firstCurrencies(accepted));
+  const usable = dropCurrencyMismatches(accepted, policies, dead);
+  const recorded = await insertLedger(client, usable);
+  const fresh = new Set(recorded.map((r) => r.entry));
+  const repeats = usable.filter((a) => !fresh.has(a.entry));
+  dead.push(...(await conflictingRepeats(client, repeats)));
+  const result = await detectNew(ctx, client, recorded, policies);
+  await insertDeadLetters(client, dead);
+  await ctx.hooks?.beforeCommit?.();
+  return { recorded, result };
 }
 
 function sortEntries(entries: StreamEntry[], partitions: number) {
