@@ -71,12 +71,12 @@ now_us() {
   printf '%s' "${EPOCHREALTIME//[!0-9]/}"
 }
 
-# Prints the bytes of $1 written since offset $2, and echoes nothing else.
+# Prints the bytes of $1 from offset $2 up to offset $3, and echoes nothing else. The caller
+# takes the end offset once and goes on from it: a second look at the size would skip
+# whatever the test wrote in between.
 print_since() {
-  local size
-  size=$(stat -c %s "$1")
-  if ((size > $2)); then
-    tail -c +"$(($2 + 1))" "$1" | head -c "$((size - $2))"
+  if (($3 > $2)); then
+    tail -c +"$(($2 + 1))" "$1" | head -c "$(($3 - $2))"
   fi
 }
 
@@ -110,8 +110,9 @@ run_file() {
   running=$pid
 
   while kill -0 "$pid" 2>/dev/null; do
-    print_since "$log" "$offset"
-    offset=$(stat -c %s "$log")
+    size=$(stat -c %s "$log")
+    print_since "$log" "$offset" "$size"
+    offset=$size
     if [[ -z $finished_at ]] && grep -q '^ *Duration: ' "$log"; then
       finished_at=$(now_us)
     fi
@@ -125,7 +126,7 @@ run_file() {
   wait "$pid" 2>/dev/null # a killed job's "Killed" notice is not test output
   rc=$?
   running=''
-  print_since "$log" "$offset"
+  print_since "$log" "$offset" "$(stat -c %s "$log")"
   # Output whose last line has no line break would have the summary line glued to it.
   [[ -s $log && -n $(tail -c 1 "$log") ]] && printf '\n'
 

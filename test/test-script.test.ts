@@ -23,6 +23,7 @@ test('the per-file summary starts on its own line when the output did not end on
   assert.match(
     result.stdout,
     /\nlast words without a line break\n--- test\/fixtures\/unterminated-output\.ts: 1 passed, 0 failed, 0 skipped \(\d+ s\)\n/,
+    result.stdout,
   );
   assert.ok(result.stdout.endsWith('\n1 file(s) run\n1 passed, 0 failed\n'), result.stdout);
 });
