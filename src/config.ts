@@ -35,10 +35,12 @@ const integer = (min: number, max: number, form: string) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `expected ${form}`);
 
-const url = (protocols: string[], form: string) =>
+/** A URL of one of `protocols` whose path matches `path` (any path by default). */
+const url = (protocols: string[], form: string, path = /^/) =>
   z.string().refine((text) => {
     try {
-      return protocols.includes(new URL(text).protocol);
+      const parsed = new URL(text);
+      return protocols.includes(parsed.protocol) && path.test(parsed.pathname);
     } catch {
       return false;
     }
@@ -46,7 +48,12 @@ const url = (protocols: string[], form: string) =>
 
 const schema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'a postgres:// URL'),
-  REDIS_URL: url(['redis:', 'rediss:'], 'a redis:// URL, optionally ending in /DB'),
+  // ioredis sends a db index that is not a number as SELECT NaN, which fails far from here.
+  REDIS_URL: url(
+    ['redis:', 'rediss:'],
+    'a redis:// URL, optionally ending in /DB (a whole number)',
+    /^(\/\d*)?$/,
+  ),
   OVERPAY_PARTITIONS: integer(1, 1024, 'a whole number from 1 to 1024'),
   OVERPAY_REDIS_PREFIX: z
     .string()

@@ -76,6 +76,18 @@ test('each bad value fails with a ConfigError naming the variable and the value'
   assert.match(configError({ METRICS_PORT: '70000' }).message, '0 (off) to 65535');
 });
 
+test('a REDIS_URL whose db index is not a number fails naming REDIS_URL', () => {
+  assert.is(
+    configError({ REDIS_URL: 'redis://127.0.0.1:6379/abc' }).message,
+    "REDIS_URL='redis://127.0.0.1:6379/abc' is invalid: " +
+      'expected a redis:// URL, optionally ending in /DB (a whole number)',
+  );
+  assert.is(configError({ REDIS_URL: 'redis://127.0.0.1:6379/0/1' }).code, 'config_invalid');
+  for (const ok of ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'redis://h:1/12']) {
+    assert.is(loadConfig({ REDIS_URL: ok }).redisUrl, ok);
+  }
+});
+
 test('METRICS_PORT=0 (metrics off) and the range ends are accepted', () => {
   assert.is(loadConfig({ METRICS_PORT: '0' }).metricsPort, 0);
   assert.is(loadConfig({ METRICS_PORT: '65535' }).metricsPort, 65535);
