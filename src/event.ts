@@ -93,6 +93,53 @@ function parseTimestamp(text: string, ctx: z.RefinementCtx): string {
   return parsed.toUTC().toISO()!;
 }
 
+/** Why a field is refused, before it becomes a zod issue. */
+interface Problem {
+  reason: Reason;
+  message: string;
+}
+
+/** A payment names its kind; an obligation takes none ('obligation' is allowed as none). */
+function eventKind(type: EventType, kind: string): PaymentKind | '' | Problem {
+  if (type === 'obligation') {
+    if (kind === '' || kind === 'obligation') return '';
+    return { reason: 'bad_kind', message: `an obligation takes no kind, got '${kind}'` };
+  }
+  const kinds = PAYMENT_KINDS.join(', ');
+  if (kind === '') {
+    return { reason: 'missing_field', message: `kind is required for a payment: ${kinds}` };
+  }
+  if (!(PAYMENT_KINDS as readonly string[]).includes(kind)) {
+    return { reason: 'bad_kind', message: `kind '${kind}' is not ${kinds}` };
+  }
+  return kind as PaymentKind;
+}
+
+/**
+ * Digits before the point that parseAmount accepts (money.ts MAX_INTEGER_DIGITS). Counted
+ * here as well because parseAmount says only bad_amount, and the message must say why.
+ */
+const AMOUNT_INTEGER_DIGITS = 15;
+const WHOLE_PART = /^(0|[1-9]\d*)(?:\.\d+)?$/;
+
+/** The canonical amount in `currency`, or why the text is not one. */
+function eventAmount(text: string, currency: string): string | Problem {
+  if (text === '') return { reason: 'missing_field', message: 'amount is required' };
+  const whole = WHOLE_PART.exec(text)?.[1] ?? '';
+  if (whole.length > AMOUNT_INTEGER_DIGITS) {
+    const message = `amount '${text}' has more than ${AMOUNT_INTEGER_DIGITS} digits before the point`;
+    return { reason: 'bad_amount', message };
+  }
+  const amount = parseAmount(text, currency);
+  if (amount.ok) return amount.value;
+  const why = {
+    bad_amount: 'is not a decimal number',
+    negative_amount: 'is negative; use kind refund, chargeback or reversal',
+    too_many_decimals: `has more decimals than ${currency} allows (${minorUnits(currency)})`,
+  }[amount.reason];
+  return { reason: amount.reason, message: `amount '${text}' ${why}` };
+}
+
 const eventSchema = z
   .object({
     type: z.unknown(),
@@ -114,13 +161,8 @@ const eventSchema = z
     if (!(EVENT_TYPES as readonly string[]).includes(type)) {
       return fail(ctx, 'bad_type', 'type', `type '${type}' is not obligation or payment`);
     }
-    const kind = text(raw.kind);
-    if (type === 'payment' && !(PAYMENT_KINDS as readonly string[]).includes(kind)) {
-      return fail(ctx, 'bad_kind', 'kind', `kind '${kind}' is not ${PAYMENT_KINDS.join(', ')}`);
-    }
-    if (type === 'obligation' && kind !== '' && kind !== 'obligation') {
-      return fail(ctx, 'bad_kind', 'kind', `an obligation takes no kind, got '${kind}'`);
-    }
+    const kind = eventKind(type as EventType, text(raw.kind));
+    if (typeof kind !== 'string') return fail(ctx, kind.reason, 'kind', kind.message);
     const currency = text(raw.currency).toUpperCase();
     if (currency === '') return fail(ctx, 'missing_field', 'currency', 'currency is required');
     if (minorUnits(currency) === undefined) {
@@ -131,17 +173,8 @@ const eventSchema = z
         `'${currency}' is not an ISO 4217 money code`,
       );
     }
-    const amountText = text(raw.amount);
-    if (amountText === '') return fail(ctx, 'missing_field', 'amount', 'amount is required');
-    const amount = parseAmount(amountText, currency);
-    if (!amount.ok) {
-      const why = {
-        bad_amount: 'is not a decimal number',
-        negative_amount: 'is negative; use kind refund, chargeback or reversal',
-        too_many_decimals: `has more decimals than ${currency} allows (${minorUnits(currency)})`,
-      }[amount.reason];
-      return fail(ctx, amount.reason, 'amount', `amount '${amountText}' ${why}`);
-    }
+    const amount = eventAmount(text(raw.amount), currency);
+    if (typeof amount !== 'string') return fail(ctx, amount.reason, 'amount', amount.message);
     return {
       type: type as EventType,
       channel: raw.channel,
@@ -149,8 +182,8 @@ const eventSchema = z
       customer_id: raw.customer_id,
       campaign_id: raw.campaign_id,
       ref: raw.ref,
-      kind: type === 'payment' ? (kind as PaymentKind) : '',
-      amount: amount.value,
+      kind,
+      amount,
       currency,
       occurred_at: parseTimestamp(text(raw.occurred_at), ctx),
     };

@@ -24,6 +24,13 @@ function refusal(raw: RawRecord): [string, string] {
   return [result.rejection.reason, result.rejection.field];
 }
 
+/** The message of the rejection of `raw`. */
+function message(raw: RawRecord): string {
+  const result = validateEvent(raw);
+  if (result.ok) throw new Error(`accepted: ${JSON.stringify(result.event)}`);
+  return result.rejection.message;
+}
+
 function accepted(raw: RawRecord) {
   const result = validateEvent(raw);
   if (!result.ok) throw new Error(`refused: ${JSON.stringify(result.rejection)}`);
@@ -74,10 +81,25 @@ test('a type other than obligation or payment is bad_type', () => {
   assert.equal(refusal({ ...PAYMENT, type: 'Payment ' }), ['bad_type', 'type']);
 });
 
-test('a payment with kind gift or no kind, and an obligation with kind refund, are bad_kind', () => {
+test('a payment with kind gift, and an obligation with kind refund, are bad_kind', () => {
   assert.equal(refusal({ ...PAYMENT, kind: 'gift' }), ['bad_kind', 'kind']);
-  assert.equal(refusal({ ...PAYMENT, kind: '' }), ['bad_kind', 'kind']);
   assert.equal(refusal({ ...PAYMENT, type: 'obligation', kind: 'refund' }), ['bad_kind', 'kind']);
+  assert.is(
+    message({ ...PAYMENT, kind: 'gift' }),
+    "kind 'gift' is not payment, refund, chargeback, reversal",
+  );
+});
+
+test('a payment without a kind, empty or absent, is missing_field on kind', () => {
+  const absent: RawRecord = { ...PAYMENT };
+  delete absent.kind;
+  for (const raw of [absent, { ...PAYMENT, kind: '' }, { ...PAYMENT, kind: '  ' }]) {
+    assert.equal(refusal(raw), ['missing_field', 'kind']);
+    assert.is(
+      message(raw),
+      'kind is required for a payment: payment, refund, chargeback, reversal',
+    );
+  }
 });
 
 test('payment kinds refund, chargeback and reversal are accepted as such', () => {
@@ -104,6 +126,20 @@ test('amount problems are bad_amount, negative_amount and too_many_decimals on f
     'amount',
   ]);
   assert.is(accepted({ ...PAYMENT, amount: '1.001', currency: 'BHD' }).amount, '1.001');
+});
+
+test('an amount with more than 15 digits before the point is bad_amount saying so', () => {
+  const sixteen = '1234567890123456';
+  for (const amount of [sixteen, `${sixteen}.50`]) {
+    assert.equal(refusal({ ...PAYMENT, amount }), ['bad_amount', 'amount']);
+    assert.is(
+      message({ ...PAYMENT, amount }),
+      `amount '${amount}' has more than 15 digits before the point`,
+    );
+  }
+  // The count here and the limit in money.ts must agree: 15 digits pass both.
+  assert.is(accepted({ ...PAYMENT, amount: '999999999999999.99' }).amount, '999999999999999.99');
+  assert.is(message({ ...PAYMENT, amount: 'ten' }), "amount 'ten' is not a decimal number");
 });
 
 test('a currency that is not ISO 4217 money is unknown_currency; lowercase is upper-cased', () => {
