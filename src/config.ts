@@ -90,6 +90,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** A service URL fit for a message: the password, if any, left out. */
+export function withoutPassword(serviceUrl: string): string {
+  const url = new URL(serviceUrl);
+  url.password = '';
+  return url.toString();
+}
+
 /** Like libpq, a URL without a user name connects as the operating-system user. */
 function withUser(databaseUrl: string): string {
   const url = new URL(databaseUrl);

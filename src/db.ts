@@ -12,8 +12,19 @@ export type Pool = pg.Pool;
 export type Client = pg.PoolClient;
 export type Queryable = pg.Pool | pg.PoolClient;
 
+/**
+ * How long a new connection may take. pg waits without limit by default, so an address that
+ * drops packets would hang a command for as long as the kernel keeps trying.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 export function createPool(databaseUrl: string, max = 6): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max, application_name: 'overpay' });
+  return new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    application_name: 'overpay',
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
 }
 
 const named = new Map<string, string>();

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
-import { withTransaction } from './db.ts';
+import { withoutPassword, type Config } from './config.ts';
+import { CONNECT_TIMEOUT_MS, withTransaction } from './db.ts';
 import { BOSS_SCHEMA, QUEUE_OPTIONS } from './jobs.ts';
 import { SQL_DIR } from './paths.ts';
 
@@ -15,23 +15,62 @@ export class SetupError extends Error {
   readonly code = 'setup_invalid';
 }
 
+/** Connection errors that mean no server answered at the address, not that one said no. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * The error to report for a failed connection: a SetupError naming DATABASE_URL when no
+ * server answered, else the error itself.
+ */
+function connectionProblem(databaseUrl: string, error: unknown): unknown {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  const message = String((error as { message?: unknown })?.message ?? '');
+  // pg says 'timeout expired' (client) or '... due to connection timeout' (pool).
+  if (!UNREACHABLE_CODES.has(code) && !/timeout expired|connection timeout/i.test(message)) {
+    return error;
+  }
+  // Node reports a refused 'localhost' (IPv4 and IPv6 tried) as an AggregateError without text.
+  const why = message || code;
+  return new SetupError(
+    `cannot reach PostgreSQL at ${withoutPassword(databaseUrl)} (${why}); check DATABASE_URL`,
+  );
+}
+
+/** A connected client, or the connection problem thrown. */
+async function connectClient(databaseUrl: string): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    throw connectionProblem(databaseUrl, error);
+  }
+}
+
 /** Creates the database named in the URL when the server does not have it yet. */
 export async function ensureDatabase(databaseUrl: string, log: Logger): Promise<void> {
   const target = new URL(databaseUrl);
   const name = decodeURIComponent(target.pathname.slice(1));
   if (name === '') throw new SetupError('DATABASE_URL names no database');
-  const probe = new pg.Client({ connectionString: databaseUrl });
   try {
-    await probe.connect();
-    await probe.end();
+    await (await connectClient(databaseUrl)).end();
     return;
   } catch (error) {
     if ((error as { code?: string }).code !== '3D000') throw error; // 3D000: no such database
   }
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
+  const client = await connectClient(admin.toString());
   try {
     const quoted = '"' + name.replaceAll('"', '""') + '"';
     await client.query(`CREATE DATABASE ${quoted}`);
@@ -129,7 +168,7 @@ export async function checkReady(pool: pg.Pool, partitions: number): Promise<voi
     if (code === '42P01' || code === '3D000') {
       throw new SetupError('the database is not set up: run `overpay migrate` first');
     }
-    throw error;
+    throw connectionProblem(pool.options.connectionString ?? '', error);
   }
   await recordPartitions(pool, partitions);
 }

@@ -1,10 +1,68 @@
 import { Redis } from 'ioredis';
 import type { StreamEntry } from './batch.ts';
+import { withoutPassword } from './config.ts';
+import { SetupError } from './migrate.ts';
 import { CONSUMER_GROUP, streamKey } from './vocabulary.ts';
+
+/** Connection attempts openRedis makes, this far apart, before it gives up. */
+const OPEN_ATTEMPTS = 4;
+const OPEN_RETRY_MS = 250;
+/** Bound on the whole opening, for a server that accepts the connection and never answers. */
+const OPEN_TIMEOUT_MS = 15_000;
+/** Once open, a lost connection is retried for as long as it takes, at most this far apart. */
+const RECONNECT_MAX_MS = 2_000;
 
 /** A Redis connection speaking RESP2 (measured faster here) with the URL's db index. */
 export function connectRedis(url: string): Redis {
-  return new Redis(url, { protocol: 2, maxRetriesPerRequest: 3, lazyConnect: false });
+  const redis = new Redis(url, { protocol: 2, maxRetriesPerRequest: 3, lazyConnect: false });
+  // Without a listener ioredis prints every connection error as unhandled, again and again;
+  // the commands that fail carry the error to their callers.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/**
+ * A ready Redis connection, or a SetupError naming REDIS_URL after a few attempts: a command
+ * must not retry for minutes against a Redis that is not there.
+ */
+export async function openRedis(url: string): Promise<Redis> {
+  let open = false;
+  let lastError = null as Error | null; // set in a callback: keep TypeScript from narrowing it to null
+  const redis = new Redis(url, {
+    protocol: 2,
+    maxRetriesPerRequest: 3,
+    lazyConnect: true,
+    retryStrategy: (attempt) =>
+      open
+        ? Math.min(attempt * 50, RECONNECT_MAX_MS)
+        : attempt < OPEN_ATTEMPTS
+          ? OPEN_RETRY_MS
+          : null,
+  });
+  redis.on('error', (error: Error) => (lastError = error));
+  if (!(await whenReady(redis))) {
+    redis.disconnect();
+    const why = lastError?.message ?? `no answer within ${OPEN_TIMEOUT_MS} ms`;
+    throw new SetupError(`cannot reach Redis at ${withoutPassword(url)} (${why}); check REDIS_URL`);
+  }
+  open = true;
+  return redis;
+}
+
+/** Connects; true once ready, false when the retries gave up or OPEN_TIMEOUT_MS passed. */
+function whenReady(redis: Redis): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), OPEN_TIMEOUT_MS);
+    const settle = (ready: boolean) => {
+      clearTimeout(timer);
+      resolve(ready);
+    };
+    redis.once('ready', () => settle(true));
+    redis.once('end', () => settle(false));
+    // connect() rejects at the first failed attempt while the retries go on: 'end' is the
+    // answer to wait for.
+    redis.connect().catch(() => undefined);
+  });
 }
 
 type RawEntries = [key: string, items: [id: string, fields: string[] | null][]][] | null;

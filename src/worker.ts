@@ -13,7 +13,7 @@ import { createBoss, openJobs, workCredits } from './jobs.ts';
 import { insertDeadLetters } from './ledger.ts';
 import { checkReady } from './migrate.ts';
 import type { Metrics } from './metrics.ts';
-import { connectRedis, Streams } from './streams.ts';
+import { openRedis, Streams } from './streams.ts';
 import type { Rule } from './vocabulary.ts';
 
 export interface WorkerOptions {
@@ -58,41 +58,47 @@ export class Worker {
     options.signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
-  /** Connects, takes every partition, loads its totals and claims its pending entries. */
+  /**
+   * Connects, takes every partition, loads its totals and claims its pending entries. When a
+   * step fails, what the earlier steps opened is closed again, so that no connection or
+   * thread keeps the process alive after the error.
+   */
   static async start(config: Config, log: Logger, metrics: Metrics, options: WorkerOptions) {
-    const pool = createPool(config.databaseUrl);
-    await checkReady(pool, config.partitions);
-    const redis = connectRedis(config.redisUrl);
-    const reader = redis.duplicate();
-    const streams = new Streams(redis, config.redisPrefix, config.partitions);
-    const boss = createBoss(config.databaseUrl, log);
-    const ctx: BatchContext = {
-      pool,
-      boss,
-      detector: new Detector(options.threads ?? 2),
-      accounts: new Map(),
-      epochs: new Map(),
-      partitions: config.partitions,
-      log,
-      metrics,
-      hooks: options.hooks,
-    };
-    const worker = new Worker(
-      config,
-      log,
-      metrics,
-      options,
-      pool,
-      redis,
-      reader,
-      streams,
-      boss,
-      ctx,
-    );
-    await worker.#takePartitions();
-    await boss.start();
-    await workCredits(boss, pool, log, (outcome) => metrics.creditsApplied.inc({ outcome }));
-    return worker;
+    const closers: Closer[] = [];
+    try {
+      const { pool, redis, reader, boss, detector } = await open(config, log, options, closers);
+      const streams = new Streams(redis, config.redisPrefix, config.partitions);
+      const ctx: BatchContext = {
+        pool,
+        boss,
+        detector,
+        accounts: new Map(),
+        epochs: new Map(),
+        partitions: config.partitions,
+        log,
+        metrics,
+        hooks: options.hooks,
+      };
+      const worker = new Worker(
+        config,
+        log,
+        metrics,
+        options,
+        pool,
+        redis,
+        reader,
+        streams,
+        boss,
+        ctx,
+      );
+      await worker.#takePartitions();
+      await boss.start();
+      await workCredits(boss, pool, log, (outcome) => metrics.creditsApplied.inc({ outcome }));
+      return worker;
+    } catch (error) {
+      await closeAll(closers);
+      throw error;
+    }
   }
 
   async #takePartitions(): Promise<void> {
@@ -217,6 +223,33 @@ export class Worker {
     this.reader.disconnect();
     await this.redis.quit();
     await this.pool.end();
+  }
+}
+
+type Closer = () => unknown;
+
+/** Opens a worker's connections and threads, adding to `closers` how to close each one. */
+async function open(config: Config, log: Logger, options: WorkerOptions, closers: Closer[]) {
+  const pool = createPool(config.databaseUrl);
+  closers.push(() => pool.end());
+  await checkReady(pool, config.partitions);
+  const redis = await openRedis(config.redisUrl);
+  closers.push(() => redis.disconnect());
+  const reader = await openRedis(config.redisUrl);
+  closers.push(() => reader.disconnect());
+  const boss = createBoss(config.databaseUrl, log);
+  closers.push(() => boss.stop({ graceful: false }));
+  const detector = new Detector(options.threads ?? 2);
+  closers.push(() => detector.close());
+  return { pool, redis, reader, boss, detector };
+}
+
+/** Runs the closers, last opened first; one that fails does not keep the others from running. */
+async function closeAll(closers: Closer[]): Promise<void> {
+  for (const close of closers.reverse()) {
+    await Promise.resolve()
+      .then(close)
+      .catch(() => undefined);
   }
 }
 

@@ -6,9 +6,16 @@ import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { createPool } from '../src/db.ts';
+import { Metrics } from '../src/metrics.ts';
 import { checkReady, migrate, SetupError } from '../src/migrate.ts';
 import { SQL_DIR } from '../src/paths.ts';
-import { silentLog, testEnv } from './helpers/env.ts';
+import { openRedis } from '../src/streams.ts';
+import { Worker } from '../src/worker.ts';
+import { silentLog, testEnv, type TestEnv } from './helpers/env.ts';
+
+/** Nothing listens on port 1 (tcpmux, never served here): connecting is refused at once. */
+const DEAD_PORT = 1;
 
 const MIGRATIONS = readdirSync(join(SQL_DIR, 'migrations'))
   .filter((f) => f.endsWith('.sql'))
@@ -179,6 +186,81 @@ test('migrate creates a missing database and applies every migration', async () 
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
+  }
+});
+
+/** The error `promise` rejects with; fails the test when it resolves. */
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('resolved, expected a rejection');
+}
+
+test('an unreachable PostgreSQL is a SetupError naming the URL without its password', async () => {
+  const url = `postgres://bob:secret@127.0.0.1:${DEAD_PORT}/overpay`;
+  const expected =
+    `cannot reach PostgreSQL at postgres://bob@127.0.0.1:${DEAD_PORT}/overpay ` +
+    `(connect ECONNREFUSED 127.0.0.1:${DEAD_PORT}); check DATABASE_URL`;
+  const pool = createPool(url, 1);
+  try {
+    const ready = await rejection(checkReady(pool, 4));
+    assert.instance(ready, SetupError);
+    assert.is(ready.message, expected);
+  } finally {
+    await pool.end();
+  }
+  const migrated = await rejection(migrate({ ...loadConfig(), databaseUrl: url }, silentLog()));
+  assert.instance(migrated, SetupError);
+  assert.is(migrated.message, expected);
+});
+
+test('an unreachable Redis is a SetupError naming REDIS_URL after a few quick attempts', async () => {
+  const started = Date.now();
+  const error = await rejection(openRedis(`redis://:secret@127.0.0.1:${DEAD_PORT}/0`));
+  assert.instance(error, SetupError);
+  assert.is((error as SetupError).code, 'setup_invalid');
+  assert.is(
+    error.message,
+    `cannot reach Redis at redis://127.0.0.1:${DEAD_PORT}/0 ` +
+      `(connect ECONNREFUSED 127.0.0.1:${DEAD_PORT}); check REDIS_URL`,
+  );
+  assert.ok(Date.now() - started < 5_000, `gave up after ${Date.now() - started} ms`);
+});
+
+/** Sessions on the test's database other than the asking one, once the closed ones are gone. */
+async function otherSessions(env: TestEnv): Promise<number> {
+  const count = async () =>
+    (
+      await env.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      )
+    ).rows[0]!.n;
+  const deadline = Date.now() + 3_000;
+  let n = await count();
+  while (n > 0 && Date.now() < deadline) n = await count();
+  return n;
+}
+
+test('a worker whose start fails closes what it had opened (no Redis; zero threads)', async () => {
+  const env = await testEnv();
+  try {
+    const start = (overrides: Partial<TestEnv['config']>, threads: number) =>
+      Worker.start({ ...env.config, ...overrides }, env.log, new Metrics(false), {
+        untilIdle: true,
+        threads,
+      });
+    const noRedis = await rejection(start({ redisUrl: `redis://127.0.0.1:${DEAD_PORT}/0` }, 1));
+    assert.instance(noRedis, SetupError);
+    assert.is(await otherSessions(env), 0, 'the worker pool was closed');
+    const noThreads = await rejection(start({}, 0));
+    assert.is(noThreads.message, 'options.maxThreads must be a positive integer');
+    assert.is(await otherSessions(env), 0, 'the worker pool was closed');
+  } finally {
+    await env.cleanup();
   }
 });
 
