@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readGeneric } from '../src/connectors/generic.ts';
+import { InputError } from '../src/connectors/input.ts';
 import { OlistError, readOlist } from '../src/connectors/olist.ts';
+import { validateEvent } from '../src/event.ts';
 import { ingest, prepare } from '../src/ingest.ts';
 import { SetupError } from '../src/migrate.ts';
 import { partitionOf } from '../src/partition.ts';
@@ -140,6 +142,97 @@ test('a CRLF CSV gives line numbers and raw text without carriage returns', asyn
         [4, 'payment,web,p2,c1'],
       ],
     );
+  });
+});
+
+/** The InputError that reading `text` as `name` in `format` throws; fails the test if none. */
+async function refusedFile(name: string, text: string, format: 'csv' | 'ndjson') {
+  return withDir({ [name]: text }, async (dir) => {
+    const path = join(dir, name);
+    try {
+      await readGeneric(path, format);
+    } catch (error) {
+      assert.instance(error, InputError, String(error));
+      return { path, message: (error as InputError).message };
+    }
+    throw new Error(`${name} was read as ${format}`);
+  });
+}
+
+const REQUIRED =
+  'type, channel, external_id, customer_id, campaign_id, amount, currency, occurred_at';
+
+test('a CSV whose header lacks required columns, or that is empty, is refused as a whole', async () => {
+  const header = 'type,channel,external_id,customer_id,campaign_id,ref,kind,amount,occurred_at';
+  const row = 'payment,web,p1,c1,camp,o1,payment,1.00,2026-01-01T10:00:00Z';
+  const missing = await refusedFile('events.csv', `${header}\n${row}\n`, 'csv');
+  assert.is(
+    missing.message,
+    `${missing.path}: the header row must name the columns ${REQUIRED}; missing: currency`,
+  );
+  const values = await refusedFile('values.csv', `${row}\n`, 'csv');
+  assert.match(
+    values.message,
+    /; missing: type, channel, external_id, customer_id, campaign_id, amount, currency, occurred_at$/,
+  );
+  const empty = await refusedFile('empty.csv', '', 'csv');
+  assert.is(
+    empty.message,
+    `${empty.path}: the header row must name the columns ${REQUIRED}; the file is empty`,
+  );
+});
+
+test('a CSV without the ref and kind columns is read; its obligations are accepted', async () => {
+  const csv = [
+    'type,channel,external_id,customer_id,campaign_id,amount,currency,occurred_at',
+    'obligation,shop,o1,c1,camp,10.00,BRL,2026-01-01T10:00:00Z',
+  ];
+  await withDir({ 'short.csv': csv.join('\n') + '\n' }, async (dir) => {
+    const out = await readGeneric(join(dir, 'short.csv'), 'csv');
+    assert.equal(out.rejections, []);
+    const checked = out.records.map((r) => validateEvent(r.fields));
+    assert.equal(
+      checked.map((c) => (c.ok ? [c.event.external_id, c.event.ref, c.event.kind] : c.rejection)),
+      [['o1', '', '']],
+    );
+  });
+});
+
+test('a CSV with an unclosed quote is refused at the line its record starts', async () => {
+  const lines = [
+    HEADER,
+    'payment,web,p1,c1,camp,o1,payment,1.00,BRL,2026-01-01T10:00:00Z',
+    '',
+    'payment,web,"p2,c1,camp,o1,payment,1.00,BRL,2026-01-01T10:00:00Z', // 4: never closed
+    'payment,web,p3,c1,camp,o1,payment,1.00,BRL,2026-01-01T10:00:00Z',
+  ];
+  const { path, message } = await refusedFile('events.csv', lines.join('\n') + '\n', 'csv');
+  assert.is(
+    message,
+    `${path}: not parseable as CSV at line 4 ` +
+      '(Quote Not Closed: the parsing is finished with an opening quote at line 5)',
+  );
+});
+
+test('a stray quote inside an unquoted CSV field is data', async () => {
+  const line = 'payment,web,p"1,c1,camp,o1,payment,1.00,BRL,2026-01-01T10:00:00Z';
+  await withDir({ 'quote.csv': `${HEADER}\n${line}\n` }, async (dir) => {
+    const out = await readGeneric(join(dir, 'quote.csv'), 'csv');
+    assert.equal(out.rejections, []);
+    assert.equal(
+      out.records.map((r) => [r.line, r.raw, r.fields.external_id]),
+      [[2, line, 'p"1']],
+    );
+  });
+});
+
+test('NDJSON in which no line is JSON (a CSV file) is refused as a whole', async () => {
+  const csv = `${HEADER}\npayment,web,p1,c1,camp,o1,payment,1.00,BRL,2026-01-01T10:00:00Z\n`;
+  const { path, message } = await refusedFile('events.csv', csv, 'ndjson');
+  assert.is(message, `${path}: no line is JSON; is it CSV? use --format csv`);
+  await withDir({ 'empty.ndjson': '\n' }, async (dir) => {
+    const out = await readGeneric(join(dir, 'empty.ndjson'), 'ndjson');
+    assert.equal(out, { records: [], rejections: [] }, 'an empty file is no events, not an error');
   });
 });
 
@@ -334,6 +427,27 @@ test('Olist ingest counts, and a missing table file is an OlistError naming it',
       assert.instance(error, OlistError);
       const names = 'olist_order_payments_dataset.csv nor olist_order_payments_dataset.csv.gz';
       assert.is((error as Error).message, `${dir}: neither ${names} found`);
+    }
+  });
+});
+
+test('an Olist table whose header lacks a column that is read is refused naming it', async () => {
+  const files = olistFiles();
+  files['olist_order_items_dataset.csv'] = files['olist_order_items_dataset.csv']!.replace(
+    'freight_value',
+    'freight',
+  );
+  await withDir(files, async (dir) => {
+    try {
+      await readOlist(dir);
+      assert.unreachable('read with an items table without freight_value');
+    } catch (error) {
+      assert.instance(error, InputError);
+      assert.is(
+        (error as Error).message,
+        `${join(dir, 'olist_order_items_dataset.csv')}: the header row must name the columns ` +
+          'order_id, price, freight_value; missing: freight_value',
+      );
     }
   });
 });

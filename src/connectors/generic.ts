@@ -1,6 +1,9 @@
 import { basename } from 'node:path';
 import { EVENT_FIELDS } from '../vocabulary.ts';
-import { csvRows, textLines, type ConnectorOutput } from './input.ts';
+import { csvRows, InputError, textLines, type ConnectorOutput } from './input.ts';
+
+/** Columns a CSV header must name; ref and kind may be left out (empty for every row). */
+const REQUIRED_COLUMNS = EVENT_FIELDS.filter((name) => name !== 'ref' && name !== 'kind');
 
 /** Reads the generic event format from CSV (with a header row) or NDJSON. */
 export async function readGeneric(
@@ -13,9 +16,9 @@ export async function readGeneric(
 async function readCsv(path: string): Promise<ConnectorOutput> {
   const source = basename(path);
   const out: ConnectorOutput = { records: [], rejections: [] };
-  for await (const row of csvRows(path)) {
+  for await (const row of csvRows(path, REQUIRED_COLUMNS)) {
     if (!row.ok) {
-      const message = `expected ${EVENT_FIELDS.length} columns (${EVENT_FIELDS.join(',')})`;
+      const message = 'another number of fields than the header row has columns';
       const rejection = { reason: 'malformed_record' as const, field: 'record', message };
       out.rejections.push({ source, line: row.line, raw: row.raw, rejection });
       continue;
@@ -28,7 +31,10 @@ async function readCsv(path: string): Promise<ConnectorOutput> {
 async function readNdjson(path: string): Promise<ConnectorOutput> {
   const source = basename(path);
   const out: ConnectorOutput = { records: [], rejections: [] };
+  let lines = 0;
+  let json = 0;
   for await (const { line, raw } of textLines(path)) {
+    lines += 1;
     const problem = (message: string) =>
       out.rejections.push({
         source,
@@ -43,6 +49,7 @@ async function readNdjson(path: string): Promise<ConnectorOutput> {
       problem('not valid JSON');
       continue;
     }
+    json += 1;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       problem('not a JSON object');
       continue;
@@ -59,6 +66,10 @@ async function readNdjson(path: string): Promise<ConnectorOutput> {
       continue;
     }
     out.records.push({ source, line, raw, fields });
+  }
+  // Every line refused as malformed says less than one message about the whole file.
+  if (lines > 0 && json === 0) {
+    throw new InputError(`${path}: no line is JSON; is it CSV? use --format csv`);
   }
   return out;
 }

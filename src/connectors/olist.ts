@@ -23,6 +23,20 @@ const TABLES = {
   payments: 'olist_order_payments_dataset',
 } as const;
 
+/** The columns read from each table; its header row must name them. */
+const COLUMNS = {
+  customers: ['customer_id', 'customer_unique_id'],
+  orders: [
+    'order_id',
+    'customer_id',
+    'order_status',
+    'order_purchase_timestamp',
+    'order_approved_at',
+  ],
+  items: ['order_id', 'price', 'freight_value'],
+  payments: ['order_id', 'payment_sequential', 'payment_type', 'payment_value'],
+} as const satisfies Record<keyof typeof TABLES, readonly string[]>;
+
 export class OlistError extends Error {
   readonly code = 'olist_input';
 }
@@ -39,6 +53,10 @@ function tablePath(dir: string, table: string): string {
     if (existsSync(join(dir, name))) return join(dir, name);
   }
   throw new OlistError(`${dir}: neither ${table}.csv nor ${table}.csv.gz found`);
+}
+
+function tableRows(dir: string, table: keyof typeof TABLES) {
+  return csvRows(tablePath(dir, TABLES[table]), COLUMNS[table]);
 }
 
 /** Olist times are wall-clock times in São Paulo; events carry them with their offset. */
@@ -76,7 +94,7 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
     } as InputRejection);
 
   const customers = new Map<string, string>();
-  for await (const row of csvRows(tablePath(dir, TABLES.customers))) {
+  for await (const row of tableRows(dir, 'customers')) {
     customers.set(row.values.customer_id ?? '', row.values.customer_unique_id ?? '');
   }
 
@@ -84,7 +102,7 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
   const orderRows: { line: number; raw: string; id: string }[] = [];
   const customerless = new Set<string>();
   const ordersFile = TABLES.orders;
-  for await (const row of csvRows(tablePath(dir, TABLES.orders))) {
+  for await (const row of tableRows(dir, 'orders')) {
     const v = row.values;
     const id = v.order_id ?? '';
     const customer = customers.get(v.customer_id ?? '');
@@ -112,7 +130,7 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
   }
 
   const owed = new Map<string, Big>();
-  for await (const row of csvRows(tablePath(dir, TABLES.items))) {
+  for await (const row of tableRows(dir, 'items')) {
     const id = row.values.order_id ?? '';
     if (!orders.has(id)) {
       const { reason, message } = missingOrder(id, customerless);
@@ -156,7 +174,7 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
     });
   }
 
-  for await (const row of csvRows(tablePath(dir, TABLES.payments))) {
+  for await (const row of tableRows(dir, 'payments')) {
     const v = row.values;
     const id = v.order_id ?? '';
     const order = orders.get(id);
