@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from './config.ts';
 import { readGeneric } from './connectors/generic.ts';
+import { InputError } from './connectors/input.ts';
 import { readOlist } from './connectors/olist.ts';
 import { createPool } from './db.ts';
 import { ingest, type IngestReport } from './ingest.ts';
@@ -11,6 +12,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { checkReady, migrate } from './migrate.ts';
 import { readPolicyFile, savePolicies } from './policy.ts';
+import { ROOT } from './paths.ts';
 import { listRejected } from './rejected.ts';
 import { summary } from './report.ts';
 import { DEFAULT_SAMPLE, generateSample } from './sample.ts';
@@ -22,7 +24,12 @@ const USER_ERRORS = new Set([
   'setup_invalid',
   'policy_invalid',
   'olist_input',
+  'input_invalid',
+  // A path that does not exist, runs through a file, is a directory, or may not be read.
   'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EACCES',
 ]);
 
 function setup(): { config: Config; log: Logger } {
@@ -30,9 +37,23 @@ function setup(): { config: Config; log: Logger } {
   return { config, log: createLogger(config.logLevel) };
 }
 
-function wholeNumber(text: string): number {
-  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('expected a whole number');
-  return Number(text);
+/** A commander parser of whole numbers from `min` up ('1.5', '-1', '1e3', 'abc' are refused). */
+function wholeNumberFrom(min: number, form: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (/^\d+$/.test(text) && Number.isSafeInteger(value) && value >= min) return value;
+    throw new InvalidArgumentError(`expected ${form}`);
+  };
+}
+
+const wholeNumber = wholeNumberFrom(0, 'a whole number');
+const positiveWholeNumber = wholeNumberFrom(1, 'a positive whole number');
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    version?: unknown;
+  };
+  return String(manifest.version);
 }
 
 async function withPool<T>(
@@ -54,7 +75,7 @@ async function withPool<T>(
  */
 function ensureDirectory(dir: string): void {
   if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new InvalidArgumentError(`${dir} is not a directory`);
+    if (!statSync(dir).isDirectory()) throw new InputError(`${dir} is not a directory`);
     return;
   }
   const parent = dirname(dir);
@@ -73,9 +94,14 @@ function printIngest(report: IngestReport): void {
   }
 }
 
+// Set before any command is added: subcommands copy these settings when they are created.
 const program = new Command('overpay')
   .description('Catches overpayments of repeat customers across channels and resolves them.')
-  .showHelpAfterError();
+  .version(packageVersion())
+  // Usage errors reach the catch at the end, like every other error, instead of process.exit.
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'overpay: ')) })
+  .showHelpAfterError('(add --help for usage)');
 
 program
   .command('migrate')
@@ -105,9 +131,7 @@ program
       const { config } = setup();
       const isDir = statSync(path).isDirectory();
       if ((options.format === 'olist') !== isDir) {
-        throw new InvalidArgumentError(
-          `--format ${options.format} takes a ${isDir ? 'file' : 'directory'}`,
-        );
+        throw new InputError(`--format ${options.format} takes a ${isDir ? 'file' : 'directory'}`);
       }
       const output =
         options.format === 'olist'
@@ -142,7 +166,7 @@ program
   .command('worker')
   .description('detect overpayments on every partition and run resolution jobs')
   .option('--until-idle', 'exit once the streams are drained and the queued jobs are done')
-  .option('--threads <n>', 'detection threads', wholeNumber, 2)
+  .option('--threads <n>', 'detection threads', positiveWholeNumber, 2)
   .action(async (options: { untilIdle?: boolean; threads: number }) => {
     const { config, log } = setup();
     const metrics = new Metrics(true);
@@ -183,7 +207,7 @@ const rejected = program.command('rejected').description('input records refused 
 rejected
   .command('list')
   .option('--reason <code>', 'only this reason code')
-  .option('--limit <n>', 'at most this many', wholeNumber, 100)
+  .option('--limit <n>', 'at most this many', positiveWholeNumber, 100)
   .option('--json', 'one JSON object per line')
   .action(async (options: { reason?: string; limit: number; json?: boolean }) => {
     const { config } = setup();
@@ -202,8 +226,8 @@ sample
   .command('generate')
   .description('write a seeded sample (events.csv, campaigns.json) into a directory')
   .option('--seed <n>', 'random seed', wholeNumber, DEFAULT_SAMPLE.seed)
-  .option('--customers <n>', 'number of customers', wholeNumber, DEFAULT_SAMPLE.customers)
-  .option('--days <n>', 'days covered', wholeNumber, DEFAULT_SAMPLE.days)
+  .option('--customers <n>', 'number of customers', positiveWholeNumber, DEFAULT_SAMPLE.customers)
+  .option('--days <n>', 'days covered', positiveWholeNumber, DEFAULT_SAMPLE.days)
   .requiredOption('--out <dir>', 'output directory')
   .action((options: { seed: number; customers: number; days: number; out: string }) => {
     const { csv, campaigns: policies } = generateSample({ ...DEFAULT_SAMPLE, ...options });
@@ -213,11 +237,21 @@ sample
     console.log(`wrote ${join(options.out, 'events.csv')} and campaigns.json`);
   });
 
+/** The exit code for an error that ended a command, and the text still to print for it. */
+function failure(error: unknown): { exitCode: number; text: string } {
+  // Commander has printed its message already, or the help or version (exit code 0).
+  if (error instanceof CommanderError) return { exitCode: error.exitCode === 0 ? 0 : 2, text: '' };
+  const code = String((error as { code?: unknown })?.code ?? '');
+  const message = error instanceof Error ? error.message : String(error);
+  return { exitCode: USER_ERRORS.has(code) ? 2 : 1, text: `overpay: ${message}\n` };
+}
+
 try {
   await program.parseAsync();
 } catch (error) {
-  const code = (error as { code?: string }).code ?? '';
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`overpay: ${message}`);
-  process.exitCode = USER_ERRORS.has(code) || error instanceof InvalidArgumentError ? 2 : 1;
+  const { exitCode, text } = failure(error);
+  process.exitCode = exitCode;
+  // Exit once the message is out: a connection or thread that a failed step left open must
+  // not keep the process alive (it did, for minutes).
+  process.stderr.write(text, () => process.exit(exitCode));
 }

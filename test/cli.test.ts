@@ -1,14 +1,20 @@
 // The real command line as a child process: exit codes, stdout and stderr as an operator sees them.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ROOT } from '../src/paths.ts';
 import { DEFAULT_SAMPLE, generateSample } from '../src/sample.ts';
+import { streamKey } from '../src/vocabulary.ts';
 import { cliEnv, runCli, startCli } from './helpers/cli.ts';
 import { ingestEvents, report } from './helpers/env.ts';
-import { testEnv, ZERO_CASES } from './helpers/env.ts';
+import { testEnv, ZERO_CASES, type TestEnv } from './helpers/env.ts';
+
+/** Nothing listens on port 1 (tcpmux, never served here): connecting is refused at once. */
+const DEAD_PORT = 1;
+const USAGE_HINT = '(add --help for usage)\n';
 
 const HEADER =
   'type,channel,external_id,customer_id,campaign_id,ref,kind,amount,currency,occurred_at';
@@ -216,6 +222,144 @@ test('sample generate writes the seeded sample, and refuses a place it cannot wr
   const refused = await runCli(['sample', 'generate', '--out', '/proc/overpay-nope'], process.env);
   assert.is(refused.code, 2);
   assert.match(refused.stderr, /^overpay: ENOENT/);
+});
+
+test('usage errors exit 2 with `overpay: ` and the usage hint, and no stack', async () => {
+  const invalid = (option: string, value: string, form: string) =>
+    `overpay: option '${option}' argument '${value}' is invalid. ${form}\n${USAGE_HINT}`;
+  const positive = 'expected a positive whole number';
+  const cases: [string[], string][] = [
+    [
+      ['ingest', 'x.csv', '--format', 'xml'],
+      invalid('--format <format>', 'xml', 'Allowed choices are csv, ndjson, olist.'),
+    ],
+    [
+      ['ingest', 'x.csv'],
+      `overpay: required option '--format <format>' not specified\n${USAGE_HINT}`,
+    ],
+    [['rejected', 'list', '--limit', 'abc'], invalid('--limit <n>', 'abc', positive)],
+    [['rejected', 'list', '--limit', '0'], invalid('--limit <n>', '0', positive)],
+    [['worker', '--threads', '0'], invalid('--threads <n>', '0', positive)],
+    [
+      ['sample', 'generate', '--out', 'x', '--customers', '0'],
+      invalid('--customers <n>', '0', positive),
+    ],
+    [['sample', 'generate', '--out', 'x', '--days', '1.5'], invalid('--days <n>', '1.5', positive)],
+    [
+      ['sample', 'generate', '--out', 'x', '--seed', '-1'],
+      invalid('--seed <n>', '-1', 'expected a whole number'),
+    ],
+    [['nosuch'], `overpay: unknown command 'nosuch'\n${USAGE_HINT}`],
+  ];
+  const results = await Promise.all(cases.map(([args]) => runCli(args, process.env)));
+  results.forEach((result, i) => {
+    const [args, stderr] = cases[i]!;
+    assert.is(result.code, 2, args.join(' '));
+    assert.is(result.stdout, '', args.join(' '));
+    assert.is(result.stderr, stderr, args.join(' '));
+  });
+});
+
+test('--version prints the package version; --help exits 0', async () => {
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
+  const [shown, help] = await Promise.all([
+    runCli(['--version'], process.env),
+    runCli(['ingest', '--help'], process.env),
+  ]);
+  assert.equal(shown, { code: 0, stdout: `${version}\n`, stderr: '' });
+  assert.is(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: overpay ingest \[options\] <path>/);
+});
+
+test('a path through a file (ENOTDIR) or a table that is a directory (EISDIR) exits 2', async () => {
+  await withDir({ 'events.csv': HEADER + '\n' }, async (dir) => {
+    const through = join(dir, 'events.csv', 'more.csv');
+    const notDir = await runCli(['ingest', through, '--format', 'csv'], process.env);
+    assert.equal(notDir, {
+      code: 2,
+      stdout: '',
+      stderr: `overpay: ENOTDIR: not a directory, stat '${through}'\n`,
+    });
+    for (const table of ['customers', 'orders', 'order_items', 'order_payments']) {
+      await writeFile(join(dir, `olist_${table}_dataset.csv`), 'order_id\n');
+    }
+    await rm(join(dir, 'olist_customers_dataset.csv'));
+    await mkdir(join(dir, 'olist_customers_dataset.csv'));
+    const isDir = await runCli(['ingest', dir, '--format', 'olist'], process.env);
+    assert.equal(isDir, {
+      code: 2,
+      stdout: '',
+      stderr: 'overpay: EISDIR: illegal operation on a directory, read\n',
+    });
+  });
+});
+
+/** Entries on the test's partition streams. */
+async function streamEntries(env: TestEnv): Promise<number> {
+  let total = 0;
+  for (let p = 0; p < env.config.partitions; p += 1) {
+    total += await env.redis.xlen(streamKey(env.config.redisPrefix, p));
+  }
+  return total;
+}
+
+test('ingest of a CSV without a required column exits 2; nothing is stored or appended', async () => {
+  const env = await testEnv();
+  try {
+    const header = 'type,channel,external_id,customer_id,campaign_id,amount,occurred_at';
+    const row = 'payment,web,p1,cust-1,camp,10.00,2026-01-01T10:00:00Z';
+    await withDir({ 'events.csv': `${header}\n${row}\nbad\n` }, async (dir) => {
+      const path = join(dir, 'events.csv');
+      const result = await runCli(['ingest', path, '--format', 'csv'], cliEnv(env.config));
+      assert.equal(result, {
+        code: 2,
+        stdout: '',
+        stderr:
+          `overpay: ${path}: the header row must name the columns type, channel, ` +
+          'external_id, customer_id, campaign_id, amount, currency, occurred_at; ' +
+          'missing: currency\n',
+      });
+    });
+    const { rows } = await env.pool.query('SELECT count(*)::int AS n FROM rejected_records');
+    assert.equal(rows, [{ n: 0 }]);
+    assert.is(await streamEntries(env), 0);
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('worker and report exit 2 at once, naming the variable, when Redis or PostgreSQL is unreachable', async () => {
+  const env = await testEnv();
+  try {
+    const started = Date.now();
+    const redisUrl = `redis://127.0.0.1:${DEAD_PORT}/0`;
+    const worker = await runCli(['worker', '--until-idle'], {
+      ...cliEnv(env.config),
+      REDIS_URL: redisUrl,
+    });
+    assert.equal(worker, {
+      code: 2,
+      stdout: '',
+      stderr:
+        `overpay: cannot reach Redis at ${redisUrl} ` +
+        `(connect ECONNREFUSED 127.0.0.1:${DEAD_PORT}); check REDIS_URL\n`,
+    });
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    const databaseUrl = `postgres://bob:secret@127.0.0.1:${DEAD_PORT}/overpay`;
+    const summary = await runCli(['report', 'summary'], {
+      ...cliEnv(env.config),
+      DATABASE_URL: databaseUrl,
+    });
+    assert.equal(summary, {
+      code: 2,
+      stdout: '',
+      stderr:
+        `overpay: cannot reach PostgreSQL at postgres://bob@127.0.0.1:${DEAD_PORT}/overpay ` +
+        `(connect ECONNREFUSED 127.0.0.1:${DEAD_PORT}); check DATABASE_URL\n`,
+    });
+  } finally {
+    await env.cleanup();
+  }
 });
 
 test.run();
