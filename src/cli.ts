@@ -13,7 +13,7 @@ import { Metrics } from './metrics.ts';
 import { checkReady, migrate } from './migrate.ts';
 import { readPolicyFile, savePolicies } from './policy.ts';
 import { ROOT } from './paths.ts';
-import { listRejected } from './rejected.ts';
+import { listRejected, type RejectedRow } from './rejected.ts';
 import { summary } from './report.ts';
 import { DEFAULT_SAMPLE, generateSample } from './sample.ts';
 import { Worker } from './worker.ts';
@@ -92,6 +92,17 @@ function printIngest(report: IngestReport): void {
     const more = count > lines.length ? ` and ${count - lines.length} more` : '';
     console.log(`    ${reason}: ${count} (${lines.join(', ')}${more})`);
   }
+}
+
+/** A value on one line of tab-separated output: backslashes, tabs and line breaks escaped. */
+function oneLine(text: string): string {
+  const escapes: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+  return text.replace(/[\\\t\n\r]/g, (c) => escapes[c]!);
+}
+
+function printRejected(row: RejectedRow): void {
+  const fields = [row.reason, row.field, row.message, row.raw].map(oneLine);
+  console.log([`${row.source}:${row.line}`, ...fields].join('\t'));
 }
 
 // Set before any command is added: subcommands copy these settings when they are created.
@@ -216,7 +227,7 @@ rejected
     );
     for (const row of rows) {
       if (options.json) console.log(JSON.stringify(row));
-      else console.log(`${row.source}:${row.line}\t${row.reason}\t${row.field}\t${row.message}`);
+      else printRejected(row);
     }
     if (!options.json) console.log(`${rows.length} record(s)`);
   });

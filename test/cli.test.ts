@@ -362,4 +362,33 @@ test('worker and report exit 2 at once, naming the variable, when Redis or Postg
   }
 });
 
+test('rejected list prints one line per record with its raw content, line breaks escaped', async () => {
+  const env = await testEnv();
+  try {
+    const bad = 'payment,web,p2,cust-1,camp,o1,payment,10.001,BRL,2026-01-01T10:00:00Z';
+    const split = ['payment,web,"p3', 'x",cust-1,camp,o1,gift,1.00,BRL,2026-01-01T10:00:00Z'];
+    const csv = [HEADER, bad, ...split].join('\n') + '\n';
+    await withDir({ 'events.csv': csv }, async (dir) => {
+      const vars = cliEnv(env.config);
+      const ingested = await runCli(['ingest', join(dir, 'events.csv'), '--format', 'csv'], vars);
+      assert.is(ingested.code, 0, ingested.stderr);
+      const listed = await runCli(['rejected', 'list'], vars);
+      assert.equal(listed, {
+        code: 0,
+        stderr: '',
+        stdout: [
+          'events.csv:2\ttoo_many_decimals\tamount\t' +
+            `amount '10.001' has more decimals than BRL allows (2)\t${bad}`,
+          'events.csv:3\tbad_kind\tkind\t' +
+            `kind 'gift' is not payment, refund, chargeback, reversal\t${split.join('\\n')}`,
+          '2 record(s)',
+          '',
+        ].join('\n'),
+      });
+    });
+  } finally {
+    await env.cleanup();
+  }
+});
+
 test.run();
