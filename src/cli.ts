@@ -14,7 +14,7 @@ import { checkReady, migrate } from './migrate.ts';
 import { readPolicyFile, savePolicies } from './policy.ts';
 import { ROOT } from './paths.ts';
 import { listRejected, type RejectedRow } from './rejected.ts';
-import { summary } from './report.ts';
+import { formatSummary, summary } from './report.ts';
 import { DEFAULT_SAMPLE, generateSample } from './sample.ts';
 import { Worker } from './worker.ts';
 
@@ -211,7 +211,7 @@ report
   .action(async (options: { json?: boolean }) => {
     const { config } = setup();
     const result = await withPool(config, (pool) => summary(pool));
-    console.log(options.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+    console.log(options.json ? JSON.stringify(result) : formatSummary(result));
   });
 
 const rejected = program.command('rejected').description('input records refused at ingest');

@@ -55,3 +55,47 @@ export async function summary(db: Queryable): Promise<Summary> {
     suspected_duplicates: counts.suspected_duplicates,
   };
 }
+
+const LABEL_WIDTH = 22;
+const VALUE_WIDTH = 16;
+
+/** One line of the text summary: a label, then values right-aligned in columns. */
+function line(label: string, ...values: (string | number)[]): string {
+  const cells = values.map((value) => String(value).padStart(VALUE_WIDTH));
+  return (label.padEnd(LABEL_WIDTH) + cells.join('')).trimEnd();
+}
+
+/** A total and, indented below it, its nonzero parts. */
+function breakdown(label: string, parts: Record<string, number>): string[] {
+  const nonzero = Object.entries(parts).filter(([, n]) => n > 0);
+  const total = nonzero.reduce((sum, [, n]) => sum + n, 0);
+  return [line(label, total), ...nonzero.map(([name, n]) => line(`  ${name}`, n))];
+}
+
+const zero = (currency: string) => formatMoney(new Big('0'), currency);
+
+/** Detected excess and credits, one line per currency that has either. */
+function moneyLines(s: Summary): string[] {
+  const currencies = [...new Set([...Object.keys(s.detected_excess), ...Object.keys(s.credited)])];
+  if (currencies.length === 0) return [line('money', 'none')];
+  const rows = currencies
+    .sort()
+    .map((c) => line(`  ${c}`, s.detected_excess[c] ?? zero(c), s.credited[c] ?? zero(c)));
+  return [line('money', 'detected excess', 'credited'), ...rows];
+}
+
+/** The summary as a short table for a person; `report summary --json` gives the object. */
+export function formatSummary(s: Summary): string {
+  const counts = [
+    line('payments', s.payments),
+    line('obligations', s.obligations),
+    line('accounts', s.accounts),
+    line('overpaid accounts', s.overpaid_accounts),
+    line('unmatched payments', s.unmatched_payments),
+    line('suspected duplicates', s.suspected_duplicates),
+    line('dead letters', s.dead_letters),
+  ];
+  const sections = [counts, moneyLines(s), breakdown('cases', s.cases)];
+  sections.push(breakdown('rejected', s.rejected.by_reason));
+  return sections.map((lines) => lines.join('\n')).join('\n\n');
+}

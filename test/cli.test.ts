@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from '../src/paths.ts';
+import { formatSummary, type Summary } from '../src/report.ts';
 import { DEFAULT_SAMPLE, generateSample } from '../src/sample.ts';
 import { streamKey } from '../src/vocabulary.ts';
 import { cliEnv, runCli, startCli } from './helpers/cli.ts';
@@ -389,6 +390,75 @@ test('rejected list prints one line per record with its raw content, line breaks
   } finally {
     await env.cleanup();
   }
+});
+
+test('report summary without --json prints a table: counts, money, nonzero cases and reasons', async () => {
+  const env = await testEnv();
+  try {
+    const empty = await runCli(['report', 'summary'], cliEnv(env.config));
+    assert.equal(empty, {
+      code: 0,
+      stderr: '',
+      stdout: [
+        'payments                             0',
+        'obligations                          0',
+        'accounts                             0',
+        'overpaid accounts                    0',
+        'unmatched payments                   0',
+        'suspected duplicates                 0',
+        'dead letters                         0',
+        '',
+        'money                             none',
+        '',
+        'cases                                0',
+        '',
+        'rejected                             0',
+        '',
+      ].join('\n'),
+    });
+  } finally {
+    await env.cleanup();
+  }
+});
+
+test('the summary table lists each currency and only the nonzero cases and reasons', () => {
+  const summary: Summary = {
+    payments: 12,
+    obligations: 4,
+    accounts: 5,
+    overpaid_accounts: 2,
+    detected_excess: { EUR: '3.00', BRL: '1049.21' },
+    cases: { ...ZERO_CASES, credited: 1, review_pending: 2 },
+    credited: { BRL: '10.00' },
+    rejected: { total: 3, by_reason: { bad_kind: 1, missing_field: 2 } },
+    dead_letters: 0,
+    unmatched_payments: 1,
+    suspected_duplicates: 0,
+  };
+  assert.is(
+    formatSummary(summary),
+    [
+      'payments                            12',
+      'obligations                          4',
+      'accounts                             5',
+      'overpaid accounts                    2',
+      'unmatched payments                   1',
+      'suspected duplicates                 0',
+      'dead letters                         0',
+      '',
+      'money                  detected excess        credited',
+      '  BRL                          1049.21           10.00',
+      '  EUR                             3.00            0.00',
+      '',
+      'cases                                3',
+      '  review_pending                     2',
+      '  credited                           1',
+      '',
+      'rejected                             3',
+      '  bad_kind                           1',
+      '  missing_field                      2',
+    ].join('\n'),
+  );
 });
 
 test.run();
