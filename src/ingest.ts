@@ -6,7 +6,8 @@ import { idempotencyKey, toStreamFields, validateEvent, type OverpayEvent } from
 import { checkReady } from './migrate.ts';
 import { partitionOf } from './partition.ts';
 import { storeRejections } from './rejected.ts';
-import { connectRedis, Streams } from './streams.ts';
+import type { Redis } from 'ioredis';
+import { openRedis, Streams } from './streams.ts';
 
 /** Entries per pipelined XADD round trip (measured: 500 is near the client's ceiling). */
 const APPEND_BATCH = 500;
@@ -101,11 +102,13 @@ export async function ingest(
 ): Promise<IngestReport> {
   const prepared = prepare(output);
   const pool = createPool(config.databaseUrl, 2);
-  const redis = connectRedis(config.redisUrl);
+  let redis: Redis | undefined;
   let events: OverpayEvent[];
   let rejections: InputRejection[];
   try {
+    // Both services must answer before anything is stored, so a failed run leaves no trace.
     await checkReady(pool, config.partitions);
+    redis = await openRedis(config.redisUrl);
     const known = await campaignCurrencies(pool, prepared.candidates);
     const checked = checkCurrencies(prepared.candidates, known);
     events = checked.kept.map((c) => c.event);
@@ -115,7 +118,7 @@ export async function ingest(
     await streams.ensureGroups(Array.from({ length: config.partitions }, (_, p) => p));
     await appendAll(streams, events, config.partitions, meta.progress);
   } finally {
-    redis.disconnect();
+    redis?.disconnect();
     await pool.end();
   }
   const duplicates = prepared.duplicates;

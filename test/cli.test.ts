@@ -329,7 +329,7 @@ test('ingest of a CSV without a required column exits 2; nothing is stored or ap
   }
 });
 
-test('worker and report exit 2 at once, naming the variable, when Redis or PostgreSQL is unreachable', async () => {
+test('worker, ingest and report exit 2 at once, naming the variable, when Redis or PostgreSQL is unreachable', async () => {
   const env = await testEnv();
   try {
     const started = Date.now();
@@ -346,6 +346,18 @@ test('worker and report exit 2 at once, naming the variable, when Redis or Postg
         `(connect ECONNREFUSED 127.0.0.1:${DEAD_PORT}); check REDIS_URL\n`,
     });
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    // ingest checks both services before it stores anything.
+    const fixture = `${HEADER}\npayment,web,p1,c1,camp,,payment,1.001,EUR,2026-01-01T10:00:00Z\n`;
+    await withDir({ 'bad.csv': fixture }, async (dir) => {
+      const ingest = await runCli(['ingest', join(dir, 'bad.csv'), '--format', 'csv'], {
+        ...cliEnv(env.config),
+        REDIS_URL: redisUrl,
+      });
+      assert.is(ingest.code, 2);
+      assert.match(ingest.stderr, 'check REDIS_URL');
+    });
+    const stored = await env.pool.query('SELECT count(*)::int AS n FROM rejected_records');
+    assert.equal(stored.rows, [{ n: 0 }]);
     const databaseUrl = `postgres://bob:secret@127.0.0.1:${DEAD_PORT}/overpay`;
     const summary = await runCli(['report', 'summary'], {
       ...cliEnv(env.config),
