@@ -1,5 +1,5 @@
 // The real command line as a child process: exit codes, stdout and stderr as an operator sees them.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -11,24 +11,12 @@ import { DEFAULT_SAMPLE, generateSample } from '../src/sample.ts';
 import { streamKey } from '../src/vocabulary.ts';
 import { cliEnv, runCli, startCli } from './helpers/cli.ts';
 import { ingestEvents, report } from './helpers/env.ts';
+import { HEADER, withDir } from './helpers/files.ts';
 import { testEnv, ZERO_CASES, type TestEnv } from './helpers/env.ts';
 
 /** Nothing listens on port 1 (tcpmux, never served here): connecting is refused at once. */
 const DEAD_PORT = 1;
 const USAGE_HINT = '(add --help for usage)\n';
-
-const HEADER =
-  'type,channel,external_id,customer_id,campaign_id,ref,kind,amount,currency,occurred_at';
-
-async function withDir<T>(files: Record<string, string>, work: (dir: string) => Promise<T>) {
-  const dir = await mkdtemp(join(tmpdir(), 'overpay-cli-'));
-  try {
-    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-    return await work(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 test('report summary --json prints exactly one JSON object, all zeros on an empty database', async () => {
   const env = await testEnv();

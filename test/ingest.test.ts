@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,20 +10,8 @@ import { ingest, prepare } from '../src/ingest.ts';
 import { SetupError } from '../src/migrate.ts';
 import { partitionOf } from '../src/partition.ts';
 import { streamKey } from '../src/vocabulary.ts';
+import { HEADER, withDir } from './helpers/files.ts';
 import { drain, report, testEnv, type TestEnv } from './helpers/env.ts';
-
-const HEADER =
-  'type,channel,external_id,customer_id,campaign_id,ref,kind,amount,currency,occurred_at';
-
-async function withDir<T>(files: Record<string, string>, work: (dir: string) => Promise<T>) {
-  const dir = await mkdtemp(join(tmpdir(), 'overpay-ingest-'));
-  try {
-    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-    return await work(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 const run = (env: TestEnv, path: string, format: 'csv' | 'ndjson') =>
   readGeneric(path, format).then((out) =>
