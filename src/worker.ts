@@ -41,18 +41,20 @@ export class Worker {
   #stopping = false;
   #lastOrphanCheck = 0;
 
+  private readonly pool: Pool;
+  private readonly boss: PgBoss;
+  private readonly log: Logger;
+  private readonly metrics: Metrics;
+
   private constructor(
     private readonly config: Config,
-    private readonly log: Logger,
-    private readonly metrics: Metrics,
     private readonly options: WorkerOptions,
-    private readonly pool: Pool,
-    private readonly redis: Redis,
+    /** The blocking reads have a connection of their own, so they never delay the acks. */
     private readonly reader: Redis,
     private readonly streams: Streams,
-    private readonly boss: PgBoss,
     private readonly ctx: BatchContext,
   ) {
+    ({ pool: this.pool, boss: this.boss, log: this.log, metrics: this.metrics } = ctx);
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}`;
     this.#owned = Array.from({ length: config.partitions }, (_, p) => p);
     options.signal?.addEventListener('abort', () => this.stop(), { once: true });
@@ -79,18 +81,7 @@ export class Worker {
         metrics,
         hooks: options.hooks,
       };
-      const worker = new Worker(
-        config,
-        log,
-        metrics,
-        options,
-        pool,
-        redis,
-        reader,
-        streams,
-        boss,
-        ctx,
-      );
+      const worker = new Worker(config, options, reader, streams, ctx);
       await worker.#takePartitions();
       await boss.start();
       await workCredits(boss, pool, log, (outcome) => metrics.creditsApplied.inc({ outcome }));
@@ -221,7 +212,7 @@ export class Worker {
     await this.boss.stop({ graceful: true, timeout: 10_000 });
     await this.ctx.detector.close();
     this.reader.disconnect();
-    await this.redis.quit();
+    await this.streams.redis.quit();
     await this.pool.end();
   }
 }
