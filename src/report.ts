@@ -56,7 +56,8 @@ export async function summary(db: Queryable): Promise<Summary> {
   };
 }
 
-const LABEL_WIDTH = 22;
+// Wide enough for the longest reason code, indented: "  timestamp_without_offset".
+const LABEL_WIDTH = 28;
 const VALUE_WIDTH = 16;
 
 /** One line of the text summary: a label, then values right-aligned in columns. */

@@ -175,6 +175,27 @@ test('rejected list --json lists a record refused by an earlier ingest', async (
   }
 });
 
+test('a worker stops cleanly on SIGINT too', async () => {
+  const env = await testEnv();
+  try {
+    const worker = startCli(['worker', '--threads', '1'], {
+      ...cliEnv(env.config),
+      LOG_LEVEL: 'info',
+    });
+    const deadline = Date.now() + 20_000;
+    while (!worker.output.stderr.includes('partitions taken') && Date.now() < deadline) {
+      await sleep(50);
+    }
+    worker.child.kill('SIGINT');
+    const result = await worker.done;
+    assert.is(result.code, 0, result.stderr);
+    assert.match(result.stderr, '"signal":"SIGINT"');
+    assert.match(result.stderr, '"msg":"worker stopped"');
+  } finally {
+    await env.cleanup();
+  }
+});
+
 test('a running worker serves /metrics and stops cleanly on SIGTERM after its work', async () => {
   const env = await testEnv();
   try {
@@ -400,19 +421,19 @@ test('report summary without --json prints a table: counts, money, nonzero cases
       code: 0,
       stderr: '',
       stdout: [
-        'payments                             0',
-        'obligations                          0',
-        'accounts                             0',
-        'overpaid accounts                    0',
-        'unmatched payments                   0',
-        'suspected duplicates                 0',
-        'dead letters                         0',
+        'payments                                   0',
+        'obligations                                0',
+        'accounts                                   0',
+        'overpaid accounts                          0',
+        'unmatched payments                         0',
+        'suspected duplicates                       0',
+        'dead letters                               0',
         '',
-        'money                             none',
+        'money                                   none',
         '',
-        'cases                                0',
+        'cases                                      0',
         '',
-        'rejected                             0',
+        'rejected                                   0',
         '',
       ].join('\n'),
     });
@@ -430,7 +451,10 @@ test('the summary table lists each currency and only the nonzero cases and reaso
     detected_excess: { EUR: '3.00', BRL: '1049.21' },
     cases: { ...ZERO_CASES, credited: 1, review_pending: 2 },
     credited: { BRL: '10.00' },
-    rejected: { total: 3, by_reason: { bad_kind: 1, missing_field: 2 } },
+    rejected: {
+      total: 4,
+      by_reason: { bad_kind: 1, missing_field: 2, timestamp_without_offset: 1 },
+    },
     dead_letters: 0,
     unmatched_payments: 1,
     suspected_duplicates: 0,
@@ -438,25 +462,26 @@ test('the summary table lists each currency and only the nonzero cases and reaso
   assert.is(
     formatSummary(summary),
     [
-      'payments                            12',
-      'obligations                          4',
-      'accounts                             5',
-      'overpaid accounts                    2',
-      'unmatched payments                   1',
-      'suspected duplicates                 0',
-      'dead letters                         0',
+      'payments                                  12',
+      'obligations                                4',
+      'accounts                                   5',
+      'overpaid accounts                          2',
+      'unmatched payments                         1',
+      'suspected duplicates                       0',
+      'dead letters                               0',
       '',
-      'money                  detected excess        credited',
-      '  BRL                          1049.21           10.00',
-      '  EUR                             3.00            0.00',
+      'money                        detected excess        credited',
+      '  BRL                                1049.21           10.00',
+      '  EUR                                   3.00            0.00',
       '',
-      'cases                                3',
-      '  review_pending                     2',
-      '  credited                           1',
+      'cases                                      3',
+      '  review_pending                           2',
+      '  credited                                 1',
       '',
-      'rejected                             3',
-      '  bad_kind                           1',
-      '  missing_field                      2',
+      'rejected                                   4',
+      '  bad_kind                                 1',
+      '  missing_field                            2',
+      '  timestamp_without_offset                 1',
     ].join('\n'),
   );
 });

@@ -383,6 +383,30 @@ test('Olist: one obligation per order, one payment per row, São Paulo times wit
   });
 });
 
+test('a repeated Olist order row is a duplicate when equal and refused when it differs', async () => {
+  const rows = OLIST.olist_orders_dataset;
+  const files = {
+    ...OLIST,
+    olist_orders_dataset: [
+      ...rows,
+      rows[1]!, // 6: the same row again
+      rows[1]!.replace('10:56:33', '10:56:34'), // 7: same order, another purchase time
+    ],
+  };
+  const text = Object.fromEntries(
+    Object.entries(files).map(([name, lines]) => [`${name}.csv`, lines.join('\n') + '\n']),
+  );
+  await withDir(text, async (dir) => {
+    const { duplicates, rejections } = prepare(await readOlist(dir));
+    assert.is(duplicates, 1);
+    const conflicts = rejections.filter((r) => r.rejection.reason === 'conflicting_duplicate');
+    assert.equal(
+      conflicts.map((r) => [r.source, r.line]),
+      [['olist_orders_dataset', 7]],
+    );
+  });
+});
+
 test('Olist ingest counts, and a missing table file is an OlistError naming it', async () => {
   const env = await testEnv();
   try {

@@ -2,6 +2,7 @@
 // and the metrics a run leaves behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { applyCredit } from '../src/jobs.ts';
 import { Metrics } from '../src/metrics.ts';
 import { Worker } from '../src/worker.ts';
 import { ingestEvents, testEnv, type TestEnv } from './helpers/env.ts';
@@ -92,6 +93,21 @@ test('an auto credit leaves its case, adjustment and audit rows with evidence', 
     });
     assert.equal(audit.rows[1].before, { state: 'auto_credit_pending' });
     assert.equal(audit.rows[1].after, { state: 'credited' });
+  }));
+
+test('a credit job run again, even concurrently, credits a case once', () =>
+  withRun(async (env) => {
+    const { rows } = await env.pool.query('SELECT case_id FROM cases');
+    const caseId = rows[0].case_id;
+    const again = await Promise.all([1, 2, 3].map(() => applyCredit(env.pool, caseId)));
+    assert.equal(again, ['already_credited', 'already_credited', 'already_credited']);
+    const counts = await env.pool.query(
+      `SELECT (SELECT count(*)::int FROM adjustments) AS adjustments,
+              (SELECT count(*)::int FROM audit_events) AS audits`,
+    );
+    assert.equal(counts.rows, [{ adjustments: 1, audits: 2 }]);
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    assert.is(await applyCredit(env.pool, unknown), 'not_pending');
   }));
 
 test('the run is counted in the metrics', () =>

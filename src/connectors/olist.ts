@@ -99,7 +99,7 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
   }
 
   const orders = new Map<string, Order>();
-  const orderRows: { line: number; raw: string; id: string }[] = [];
+  const orderRows: { line: number; raw: string; id: string; order: Order }[] = [];
   const customerless = new Set<string>();
   const ordersFile = TABLES.orders;
   for await (const row of tableRows(dir, 'orders')) {
@@ -118,15 +118,16 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
       );
       continue;
     }
-    if (!orders.has(id)) {
-      orders.set(id, {
-        customer,
-        status: v.order_status ?? '',
-        purchased: v.order_purchase_timestamp ?? '',
-        approved: v.order_approved_at ?? '',
-      });
-    }
-    orderRows.push({ line: row.line, raw: row.raw, id });
+    const order = {
+      customer,
+      status: v.order_status ?? '',
+      purchased: v.order_purchase_timestamp ?? '',
+      approved: v.order_approved_at ?? '',
+    };
+    // Payments and items belong to an order's first row; a repeated row keeps its own content,
+    // so that a repeat that differs is refused as a conflicting duplicate.
+    if (!orders.has(id)) orders.set(id, order);
+    orderRows.push({ line: row.line, raw: row.raw, id, order });
   }
 
   const owed = new Map<string, Big>();
@@ -152,8 +153,7 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
       owed.set(id, (owed.get(id) ?? new Big('0')).plus(price.value).plus(freight.value));
   }
 
-  for (const { line, raw, id } of orderRows) {
-    const order = orders.get(id)!;
+  for (const { line, raw, id, order } of orderRows) {
     const amount = NOTHING_OWED.has(order.status) ? new Big('0') : (owed.get(id) ?? new Big('0'));
     out.records.push({
       source: ordersFile,

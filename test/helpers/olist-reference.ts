@@ -76,14 +76,14 @@ function field(row: Row, col: string): string {
   return v.trim();
 }
 
-/** "123.45" -> 12345n. Value-based: trailing zeros beyond 2 decimals are allowed. */
+/** "123.45" -> 12345n. Trailing zeros beyond 2 decimals are allowed; a sign is refused. */
 function cents(s: string): bigint {
-  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(s);
+  const m = /^(-?)(0|[1-9]\d*)(?:\.(\d+))?$/.exec(s);
   if (!m) throw new Reject('bad_amount');
+  if (m[1] === '-') throw new Reject('negative_amount');
   const frac = (m[3] ?? '').replace(/0+$/, '');
   if (frac.length > 2) throw new Reject('too_many_decimals');
-  const v = BigInt(m[2] ?? '0') * 100n + BigInt(frac.padEnd(2, '0'));
-  return m[1] === '-' ? -v : v;
+  return BigInt(m[2] ?? '0') * 100n + BigInt(frac.padEnd(2, '0'));
 }
 
 function instant(s: string): number {
