@@ -5,7 +5,13 @@ import { insertAudit } from './audit.ts';
 import { withTransaction, type Client, type Pool } from './db.ts';
 import type { DetectionEvent } from './detection.ts';
 import type { Detector } from './detector.ts';
-import { idempotencyKey, validateEvent, type OverpayEvent, type Rejection } from './event.ts';
+import {
+  describeKey,
+  idempotencyKey,
+  validateEvent,
+  type OverpayEvent,
+  type Rejection,
+} from './event.ts';
 import { enqueueCredits } from './jobs.ts';
 import {
   checkEpochs,
@@ -130,7 +136,7 @@ function sortEntries(entries: StreamEntry[], partitions: number) {
     if (earlier === undefined) accepted.push({ entry, event });
     else if (earlier === content) repeated += 1;
     else {
-      const message = `${event.type} ${event.channel}/${event.external_id} appears earlier in the batch with other content`;
+      const message = `${describeKey(event)} appears earlier in the batch with other content`;
       dead.push({
         entry,
         rejection: { reason: 'conflicting_duplicate', field: 'external_id', message },
@@ -160,7 +166,8 @@ function dropCurrencyMismatches(
   return accepted.filter(({ entry, event }) => {
     const currency = policies.get(event.campaign_id)!.currency;
     if (currency === event.currency) return true;
-    const message = `currency ${event.currency} differs from campaign ${event.campaign_id}'s ${currency}`;
+    const campaign = event.campaign_id;
+    const message = `currency ${event.currency} differs from campaign ${campaign}'s ${currency}`;
     dead.push({ entry, rejection: { reason: 'currency_mismatch', field: 'currency', message } });
     return false;
   });

@@ -168,9 +168,9 @@ campaigns
     const { config } = setup();
     const policies = readPolicyFile(file);
     await withPool(config, (pool) => savePolicies(pool, policies));
-    console.log(
-      `loaded ${policies.length} campaign policies: ${policies.map((p) => p.campaignId).join(', ')}`,
-    );
+    const names = policies.map((p) => p.campaignId).join(', ');
+    const noun = policies.length === 1 ? 'policy' : 'policies';
+    console.log(`loaded ${policies.length} campaign ${noun}: ${names}`);
   });
 
 program

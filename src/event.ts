@@ -127,7 +127,8 @@ function eventAmount(text: string, currency: string): string | Problem {
   if (text === '') return { reason: 'missing_field', message: 'amount is required' };
   const whole = WHOLE_PART.exec(text)?.[1] ?? '';
   if (whole.length > AMOUNT_INTEGER_DIGITS) {
-    const message = `amount '${text}' has more than ${AMOUNT_INTEGER_DIGITS} digits before the point`;
+    const digits = AMOUNT_INTEGER_DIGITS;
+    const message = `amount '${text}' has more than ${digits} digits before the point`;
     return { reason: 'bad_amount', message };
   }
   const amount = parseAmount(text, currency);
@@ -208,6 +209,11 @@ export function validateEvent(raw: RawRecord): Validated {
 /** The idempotency key of an event: (type, channel, external_id). */
 export function idempotencyKey(event: Pick<OverpayEvent, 'type' | 'channel' | 'external_id'>) {
   return `${event.type}\u0000${event.channel}\u0000${event.external_id}`;
+}
+
+/** An event's idempotency key as people read it: `payment web/p-17`. */
+export function describeKey(event: Pick<OverpayEvent, 'type' | 'channel' | 'external_id'>) {
+  return `${event.type} ${event.channel}/${event.external_id}`;
 }
 
 /** Flat field list for XADD, in the vocabulary's order. */

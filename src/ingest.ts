@@ -2,7 +2,13 @@ import cliProgress from 'cli-progress';
 import type { Config } from './config.ts';
 import type { ConnectorOutput, InputRecord, InputRejection } from './connectors/input.ts';
 import { createPool, sql, type Pool } from './db.ts';
-import { idempotencyKey, toStreamFields, validateEvent, type OverpayEvent } from './event.ts';
+import {
+  describeKey,
+  idempotencyKey,
+  toStreamFields,
+  validateEvent,
+  type OverpayEvent,
+} from './event.ts';
 import { checkReady } from './migrate.ts';
 import { partitionOf } from './partition.ts';
 import { storeRejections } from './rejected.ts';
@@ -47,7 +53,7 @@ export function prepare(output: ConnectorOutput) {
     if (!earlier) byKey.set(key, { event: checked.event, record, order, content });
     else if (earlier.content === content) duplicates += 1;
     else {
-      const message = `${checked.event.type} ${checked.event.channel}/${checked.event.external_id} appears earlier with other content`;
+      const message = `${describeKey(checked.event)} appears earlier with other content`;
       rejections.push({
         ...record,
         rejection: { reason: 'conflicting_duplicate', field: 'external_id', message },

@@ -2,7 +2,7 @@ import type { DeadLetter, Recorded, StreamEntry } from './batch.ts';
 import { sql, type Client } from './db.ts';
 import { Big } from './money.ts';
 import type { DetectionResult } from './detection.ts';
-import { idempotencyKey, type OverpayEvent } from './event.ts';
+import { describeKey, idempotencyKey, type OverpayEvent } from './event.ts';
 
 /** A batch found that another worker took one of its partitions: its work must not commit. */
 export class StaleOwnershipError extends Error {
@@ -96,7 +96,9 @@ export async function conflictingRepeats(
   for (const { entry, event } of repeats) {
     const first = stored.get(idempotencyKey(event));
     if (!first || sameEvent(first, event)) continue;
-    const message = `${event.type} ${event.channel}/${event.external_id} is recorded with other content (amount ${first.amount}, customer ${first.customer_id}, at ${first.occurred_at})`;
+    const { amount, customer_id: customer, occurred_at: at } = first;
+    const recorded = `amount ${amount}, customer ${customer}, at ${at}`;
+    const message = `${describeKey(event)} is recorded with other content (${recorded})`;
     conflicts.push({
       entry,
       rejection: { reason: 'conflicting_duplicate', field: 'external_id', message },

@@ -94,6 +94,9 @@ const fileSchema = z.object({
     }),
 });
 
+/** The JSON that `overpay campaigns load` reads, as written (defaults not yet filled in). */
+export type PolicyFile = z.input<typeof fileSchema>;
+
 /** Reads and validates a policy file; an error names the campaign entry and field. */
 export function readPolicyFile(path: string): Policy[] {
   let text: string;

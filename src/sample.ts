@@ -4,6 +4,7 @@
  * options always give byte-identical output, so a demo run or a test can be replayed.
  */
 import { DateTime } from 'luxon';
+import type { PolicyFile } from './policy.ts';
 import { EVENT_FIELDS, type EventField } from './vocabulary.ts';
 import {
   Scene,
@@ -36,22 +37,6 @@ export const DEFAULT_SAMPLE: Readonly<SampleOptions> = {
   start: '2026-01-05T00:00:00Z',
   days: 28,
 };
-
-/** One campaign of the JSON file that `overpay campaigns load` reads. */
-export interface CampaignPolicy {
-  campaign_id: string;
-  currency: string;
-  per_customer_cap: string | null;
-  tolerance: string;
-  auto_credit_ceiling: string;
-  hold_threshold: string;
-  resolution: 'credit';
-}
-
-// TODO(campaign-policy-module): move these types next to the loader once `campaigns load` exists.
-export interface CampaignPolicyFile {
-  campaigns: CampaignPolicy[];
-}
 
 interface CampaignSpec extends SampleCampaign {
   toleranceMinor: bigint;
@@ -112,7 +97,7 @@ const WALLET_CUSTOMERS = 0.25;
 /** Demo events as CSV (header first) and the campaign policies they were drawn against. */
 export function generateSample(options: SampleOptions = DEFAULT_SAMPLE): {
   csv: string;
-  campaigns: CampaignPolicyFile;
+  campaigns: PolicyFile;
 } {
   const startMs = checkOptions(options);
   const windowMs = options.days * DAY_MS;
@@ -275,7 +260,7 @@ function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-function policyFile(): CampaignPolicyFile {
+function policyFile(): PolicyFile {
   return {
     campaigns: CAMPAIGNS.map((spec) => ({
       campaign_id: spec.id,

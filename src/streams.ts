@@ -27,7 +27,8 @@ export function connectRedis(url: string): Redis {
  */
 export async function openRedis(url: string): Promise<Redis> {
   let open = false;
-  let lastError = null as Error | null; // set in a callback: keep TypeScript from narrowing it to null
+  // Set in a callback: the cast keeps TypeScript from narrowing it to null for good.
+  let lastError = null as Error | null;
   const redis = new Redis(url, {
     protocol: 2,
     maxRetriesPerRequest: 3,

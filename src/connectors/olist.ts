@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { Big, parseAmount } from '../money.ts';
+import { Big, formatMoney, parseAmount } from '../money.ts';
 import type { Reason } from '../vocabulary.ts';
 import { csvRows, type ConnectorOutput, type InputRejection } from './input.ts';
 
@@ -167,7 +167,7 @@ export async function readOlist(dir: string): Promise<ConnectorOutput> {
         campaign_id: OLIST_CAMPAIGN,
         ref: id,
         kind: '',
-        amount: amount.toFixed(2),
+        amount: formatMoney(amount, OLIST_CURRENCY),
         currency: OLIST_CURRENCY,
         occurred_at: localTime(order.purchased) ?? `unreadable ${order.purchased}`,
       },
