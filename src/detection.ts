@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { accountKey, type AccountState, type WaitingCase } from './account.ts';
 import type { AuditRow } from './audit.ts';
 import { Big, formatMoney } from './money.ts';
@@ -192,6 +191,14 @@ function isAutoCredit(amount: Big, limit: string, policy: Policy): boolean {
   return amount.lte(new Big(limit).times(policy.autoCreditPercent).div('100'));
 }
 
+/**
+ * A case's id follows from the ledger row that opened it (an event opens one case at most),
+ * so detection stays a pure function and a re-run would name the same case.
+ */
+export function caseIdFor(seq: number): string {
+  return `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`;
+}
+
 function open(account: AccountState, step: Step, uncovered: Big, evidence: Evidence): void {
   const { event, policy, cases, out } = step;
   const amount = formatMoney(uncovered, account.currency);
@@ -200,7 +207,7 @@ function open(account: AccountState, step: Step, uncovered: Big, evidence: Evide
   const auto = isAutoCredit(uncovered, account.limit!, policy);
   const state: CaseState = auto ? 'auto_credit_pending' : waitingState(uncovered, policy);
   const write: CaseWrite = {
-    caseId: randomUUID(),
+    caseId: caseIdFor(event.seq),
     customerId: account.customerId,
     campaignId: account.campaignId,
     ref: account.ref,

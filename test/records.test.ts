@@ -2,6 +2,7 @@
 // and the metrics a run leaves behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { caseIdFor } from '../src/detection.ts';
 import { applyCredit } from '../src/jobs.ts';
 import { Metrics } from '../src/metrics.ts';
 import { Worker } from '../src/worker.ts';
@@ -61,6 +62,7 @@ test('an auto credit leaves its case, adjustment and audit rows with evidence', 
       [['credited', '10.00']],
     );
     const caseId = cases.rows[0].case_id;
+    assert.is(caseId, caseIdFor(2), 'named after the ledger row that opened it');
     const adjustments = await env.pool.query(
       'SELECT case_id, kind, amount, currency, actor FROM adjustments',
     );
