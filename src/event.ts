@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { minorUnits, parseAmount } from './money.ts';
+import { MAX_INTEGER_DIGITS, minorUnits, parseAmount } from './money.ts';
 import {
   EVENT_FIELDS,
   EVENT_TYPES,
@@ -115,19 +115,15 @@ function eventKind(type: EventType, kind: string): PaymentKind | '' | Problem {
   return kind as PaymentKind;
 }
 
-/**
- * Digits before the point that parseAmount accepts (money.ts MAX_INTEGER_DIGITS). Counted
- * here as well because parseAmount says only bad_amount, and the message must say why.
- */
-const AMOUNT_INTEGER_DIGITS = 15;
+/** The whole part of a decimal, to say why a too-long amount is refused. */
 const WHOLE_PART = /^(0|[1-9]\d*)(?:\.\d+)?$/;
 
 /** The canonical amount in `currency`, or why the text is not one. */
 function eventAmount(text: string, currency: string): string | Problem {
   if (text === '') return { reason: 'missing_field', message: 'amount is required' };
   const whole = WHOLE_PART.exec(text)?.[1] ?? '';
-  if (whole.length > AMOUNT_INTEGER_DIGITS) {
-    const digits = AMOUNT_INTEGER_DIGITS;
+  if (whole.length > MAX_INTEGER_DIGITS) {
+    const digits = MAX_INTEGER_DIGITS;
     const message = `amount '${text}' has more than ${digits} digits before the point`;
     return { reason: 'bad_amount', message };
   }

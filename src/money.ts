@@ -9,7 +9,8 @@ Big.RM = Big.roundHalfEven;
 export { Big };
 
 const DECIMAL = /^(0|[1-9]\d*)(\.\d+)?$/;
-const MAX_INTEGER_DIGITS = 15;
+/** Digits before the point an amount may have (NUMERIC has room; this bounds nonsense). */
+export const MAX_INTEGER_DIGITS = 15;
 
 /**
  * Codes that ISO 4217 lists but that are not money a customer pays in: testing and "no
