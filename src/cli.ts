@@ -10,12 +10,13 @@ import { createPool } from './db.ts';
 import { ingest, type IngestReport } from './ingest.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
-import { checkReady, migrate } from './migrate.ts';
+import { checkReady, migrate, SetupError } from './migrate.ts';
 import { readPolicyFile, savePolicies } from './policy.ts';
 import { ROOT } from './paths.ts';
 import { listRejected, type RejectedRow } from './rejected.ts';
 import { formatSummary, summary } from './report.ts';
 import { DEFAULT_SAMPLE, generateSample } from './sample.ts';
+import { REASONS } from './vocabulary.ts';
 import { Worker } from './worker.ts';
 
 /** Errors that are the user's to fix: message only, exit code 2. */
@@ -49,6 +50,14 @@ function wholeNumberFrom(min: number, form: string) {
 const wholeNumber = wholeNumberFrom(0, 'a whole number');
 const positiveWholeNumber = wholeNumberFrom(1, 'a positive whole number');
 
+/** More detection threads than this only adds start-up time on any machine we run on. */
+const MAX_THREADS = 64;
+function threadCount(text: string): number {
+  const threads = positiveWholeNumber(text);
+  if (threads > MAX_THREADS) throw new InvalidArgumentError(`expected at most ${MAX_THREADS}`);
+  return threads;
+}
+
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     version?: unknown;
@@ -81,6 +90,19 @@ function ensureDirectory(dir: string): void {
   const parent = dirname(dir);
   if (parent !== dir) ensureDirectory(parent);
   mkdirSync(dir);
+}
+
+/** /metrics, or a user error naming METRICS_PORT when the port is taken. */
+async function serveMetrics(metrics: Metrics, port: number) {
+  try {
+    return await metrics.serve(port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    throw new SetupError(
+      `METRICS_PORT=${port} cannot be used (${code}); pick another, or 0 for none`,
+    );
+  }
 }
 
 function printIngest(report: IngestReport): void {
@@ -140,6 +162,7 @@ program
       options: { format: 'csv' | 'ndjson' | 'olist'; json?: boolean; progress: boolean },
     ) => {
       const { config } = setup();
+      if (!existsSync(path)) throw new InputError(`${path}: no such file or directory`);
       const isDir = statSync(path).isDirectory();
       if ((options.format === 'olist') !== isDir) {
         throw new InputError(`--format ${options.format} takes a ${isDir ? 'file' : 'directory'}`);
@@ -177,11 +200,11 @@ program
   .command('worker')
   .description('detect overpayments on every partition and run resolution jobs')
   .option('--until-idle', 'exit once the streams are drained and the queued jobs are done')
-  .option('--threads <n>', 'detection threads', positiveWholeNumber, 2)
+  .option('--threads <n>', 'detection threads (1-64)', threadCount, 2)
   .action(async (options: { untilIdle?: boolean; threads: number }) => {
     const { config, log } = setup();
     const metrics = new Metrics(true);
-    const server = config.metricsPort > 0 ? await metrics.serve(config.metricsPort) : null;
+    const server = config.metricsPort > 0 ? await serveMetrics(metrics, config.metricsPort) : null;
     const abort = new AbortController();
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
@@ -217,7 +240,7 @@ report
 const rejected = program.command('rejected').description('input records refused at ingest');
 rejected
   .command('list')
-  .option('--reason <code>', 'only this reason code')
+  .addOption(new Option('--reason <code>', 'only this reason code').choices(REASONS))
   .option('--limit <n>', 'at most this many', positiveWholeNumber, 100)
   .option('--json', 'one JSON object per line')
   .action(async (options: { reason?: string; limit: number; json?: boolean }) => {

@@ -19,12 +19,17 @@ export type Queryable = pg.Pool | pg.PoolClient;
 export const CONNECT_TIMEOUT_MS = 10_000;
 
 export function createPool(databaseUrl: string, max = 6): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max,
     application_name: 'overpay',
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
+  // An idle connection the server closes (restart, failover, DROP DATABASE) makes the pool
+  // emit 'error'; unheard, that kills the process. pg drops the connection from the pool
+  // itself, and the next query that needs one reconnects or fails where it is handled.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 const named = new Map<string, string>();

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import { withoutPassword, type Config } from './config.ts';
-import { CONNECT_TIMEOUT_MS, withTransaction } from './db.ts';
+import { CONNECT_TIMEOUT_MS, createPool, withTransaction } from './db.ts';
 import { BOSS_SCHEMA, QUEUE_OPTIONS } from './jobs.ts';
 import { SQL_DIR } from './paths.ts';
 
@@ -91,7 +91,7 @@ function migrationFiles(): string[] {
 /** Applies every migration not yet applied, each in its own transaction. Safe to repeat. */
 export async function migrate(config: Config, log: Logger): Promise<string[]> {
   await ensureDatabase(config.databaseUrl, log);
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  const pool = createPool(config.databaseUrl, 2);
   const applied: string[] = [];
   try {
     await withTransaction(pool, async (client) => {

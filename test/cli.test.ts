@@ -1,7 +1,9 @@
 // The real command line as a child process: exit codes, stdout and stderr as an operator sees them.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,8 +83,7 @@ test('ingest of a missing file exits 2 naming the file', async () => {
     const result = await runCli(['ingest', missing, '--format', 'csv'], cliEnv(env.config));
     assert.is(result.code, 2);
     assert.is(result.stdout, '');
-    assert.match(result.stderr, /^overpay: ENOENT: no such file or directory/);
-    assert.match(result.stderr, missing);
+    assert.is(result.stderr, `overpay: ${missing}: no such file or directory\n`);
   } finally {
     await env.cleanup();
   }
@@ -281,14 +282,14 @@ test('--version prints the package version; --help exits 0', async () => {
   assert.match(help.stdout, /^Usage: overpay ingest \[options\] <path>/);
 });
 
-test('a path through a file (ENOTDIR) or a table that is a directory (EISDIR) exits 2', async () => {
+test('a path through a file or a table that is a directory (EISDIR) exits 2', async () => {
   await withDir({ 'events.csv': HEADER + '\n' }, async (dir) => {
     const through = join(dir, 'events.csv', 'more.csv');
     const notDir = await runCli(['ingest', through, '--format', 'csv'], process.env);
     assert.equal(notDir, {
       code: 2,
       stdout: '',
-      stderr: `overpay: ENOTDIR: not a directory, stat '${through}'\n`,
+      stderr: `overpay: ${through}: no such file or directory\n`,
     });
     for (const table of ['customers', 'orders', 'order_items', 'order_payments']) {
       await writeFile(join(dir, `olist_${table}_dataset.csv`), 'order_id\n');
@@ -484,6 +485,52 @@ test('the summary table lists each currency and only the nonzero cases and reaso
       '  timestamp_without_offset                 1',
     ].join('\n'),
   );
+});
+
+test('a taken METRICS_PORT, an unknown reason code and too many threads are user errors', async () => {
+  const env = await testEnv();
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = blocker.address() as { port: number };
+    const vars = { ...cliEnv(env.config), METRICS_PORT: String(port) };
+    const taken = await runCli(['worker', '--until-idle'], vars);
+    assert.equal(taken, {
+      code: 2,
+      stdout: '',
+      stderr: `overpay: METRICS_PORT=${port} cannot be used (EADDRINUSE); pick another, or 0 for none\n`,
+    });
+    const reason = await runCli(['rejected', 'list', '--reason', 'nope'], cliEnv(env.config));
+    assert.is(reason.code, 2);
+    assert.match(reason.stderr, "overpay: option '--reason <code>' argument 'nope' is invalid");
+    const threads = await runCli(['worker', '--threads', '65'], cliEnv(env.config));
+    assert.is(threads.code, 2);
+    assert.match(threads.stderr, 'expected at most 64');
+  } finally {
+    blocker.close();
+    await env.cleanup();
+  }
+});
+
+test('a gzipped copy of a file keeps its rejections under the same name, counted once', async () => {
+  const env = await testEnv();
+  try {
+    const csv = `${HEADER}\npayment,web,p1,c1,camp,,payment,1.001,EUR,2026-01-01T10:00:00Z\n`;
+    await withDir({ 'events.csv': csv }, async (dir) => {
+      await writeFile(join(dir, 'events.csv.gz'), gzipSync(csv));
+      for (const file of ['events.csv', 'events.csv.gz']) {
+        const result = await runCli(
+          ['ingest', join(dir, file), '--format', 'csv'],
+          cliEnv(env.config),
+        );
+        assert.is(result.code, 0, result.stderr);
+      }
+    });
+    const { rows } = await env.pool.query('SELECT source, line, times_seen FROM rejected_records');
+    assert.equal(rows, [{ source: 'events.csv', line: 2, times_seen: 2 }]);
+  } finally {
+    await env.cleanup();
+  }
 });
 
 test.run();

@@ -6,6 +6,11 @@ import { csvRows, InputError, textLines, type ConnectorOutput } from './input.ts
 const REQUIRED_COLUMNS = EVENT_FIELDS.filter((name) => name !== 'ref' && name !== 'kind');
 
 /** Reads the generic event format from CSV (with a header row) or NDJSON. */
+/** The name rejections are kept under: a gzipped copy of a file counts as that file. */
+function sourceName(path: string): string {
+  return basename(path).replace(/\.gz$/, '');
+}
+
 export async function readGeneric(
   path: string,
   format: 'csv' | 'ndjson',
@@ -14,7 +19,7 @@ export async function readGeneric(
 }
 
 async function readCsv(path: string): Promise<ConnectorOutput> {
-  const source = basename(path);
+  const source = sourceName(path);
   const out: ConnectorOutput = { records: [], rejections: [] };
   for await (const row of csvRows(path, REQUIRED_COLUMNS)) {
     if (!row.ok) {
@@ -29,7 +34,7 @@ async function readCsv(path: string): Promise<ConnectorOutput> {
 }
 
 async function readNdjson(path: string): Promise<ConnectorOutput> {
-  const source = basename(path);
+  const source = sourceName(path);
   const out: ConnectorOutput = { records: [], rejections: [] };
   let lines = 0;
   let json = 0;
