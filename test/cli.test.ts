@@ -176,6 +176,15 @@ test('rejected list --json lists a record refused by an earlier ingest', async (
   }
 });
 
+/** Sends `signal` to a running worker; it must log it, finish, and exit 0. */
+async function assertStopsOn(worker: ReturnType<typeof startCli>, signal: NodeJS.Signals) {
+  worker.child.kill(signal);
+  const result = await worker.done;
+  assert.is(result.code, 0, result.stderr);
+  assert.match(result.stderr, `"signal":"${signal}"`);
+  assert.match(result.stderr, '"msg":"worker stopped"');
+}
+
 test('a worker stops cleanly on SIGINT too', async () => {
   const env = await testEnv();
   try {
@@ -187,11 +196,7 @@ test('a worker stops cleanly on SIGINT too', async () => {
     while (!worker.output.stderr.includes('partitions taken') && Date.now() < deadline) {
       await sleep(50);
     }
-    worker.child.kill('SIGINT');
-    const result = await worker.done;
-    assert.is(result.code, 0, result.stderr);
-    assert.match(result.stderr, '"signal":"SIGINT"');
-    assert.match(result.stderr, '"msg":"worker stopped"');
+    await assertStopsOn(worker, 'SIGINT');
   } finally {
     await env.cleanup();
   }
@@ -211,11 +216,7 @@ test('a running worker serves /metrics and stops cleanly on SIGTERM after its wo
     assert.is((await report(env)).payments, 1, 'the worker recorded the payment');
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, 'overpay_events_processed_total{type="payment"} 1');
-    worker.child.kill('SIGTERM');
-    const result = await worker.done;
-    assert.is(result.code, 0, result.stderr);
-    assert.match(result.stderr, '"signal":"SIGTERM"');
-    assert.match(result.stderr, '"msg":"worker stopped"');
+    await assertStopsOn(worker, 'SIGTERM');
   } finally {
     await env.cleanup();
   }
